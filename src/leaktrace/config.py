@@ -1,0 +1,185 @@
+"""Typed configuration (``leaktrace.toml``). Unknown keys are rejected with the key and the file named."""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from leaktrace.errors import ConfigError, Location
+
+CONFIG_NAME = "leaktrace.toml"
+DEFAULT_INTERNAL = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _check_cidrs(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a network (CIDR): {exc}") from None
+    return values
+
+
+class TenantConfig(Strict):
+    name: str
+    display_name: str | None = None
+    internal: list[str] = Field(default_factory=list)
+    _check = field_validator("internal")(classmethod(lambda cls, v: _check_cidrs(v)))
+
+
+class NetworkConfig(Strict):
+    internal: list[str] = Field(default_factory=lambda: list(DEFAULT_INTERNAL))
+    _check = field_validator("internal")(classmethod(lambda cls, v: _check_cidrs(v)))
+
+
+class HostEntry(Strict):
+    ip: str
+    name: str
+    user: str | None = None
+
+
+class AssetsConfig(Strict):
+    hosts: list[HostEntry] = Field(default_factory=list)
+
+
+class AllowlistConfig(Strict):
+    servers: list[str] = Field(default_factory=list, description="IPs, CIDRs or domains never flagged/blocked")
+    hosts: list[str] = Field(default_factory=list, description="internal IPs or CIDRs never flagged")
+
+
+class ClassificationConfig(Strict):
+    scheme: str = "jp-gov"
+    msip_labels: dict[str, str] = Field(default_factory=dict, description="MSIP label id -> level name")
+
+
+class IngestConfig(Strict):
+    default_tenant: str = "default"
+    sensor: str = "sensor-1"
+    batch_rows: int = Field(default=1_000_000, ge=1000)
+    memory_limit: str = "1GB"
+
+
+class Config(Strict):
+    """The whole of ``leaktrace.toml``."""
+
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    tenants: list[TenantConfig] = Field(default_factory=list)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    assets: AssetsConfig = Field(default_factory=AssetsConfig)
+    allowlist: AllowlistConfig = Field(default_factory=AllowlistConfig)
+    classification: ClassificationConfig = Field(default_factory=ClassificationConfig)
+    detect: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-detector thresholds: [detect.<name>] key = value"
+    )
+    source_path: str | None = Field(default=None, exclude=True)
+
+    def internal_networks(self, tenant: str | None = None) -> list[str]:
+        for t in self.tenants:
+            if t.name == tenant and t.internal:
+                return t.internal
+        return self.network.internal
+
+    def detector_params(self, name: str, model: type[M]) -> M:
+        """Validate ``[detect.<name>]`` against a detector's parameter model (unknown keys rejected)."""
+        raw = self.detect.get(name, {})
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            raise _config_error(exc, self.source_path, prefix=f"detect.{name}") from None
+
+
+def _config_error(exc: ValidationError, path: str | None, prefix: str = "") -> ConfigError:
+    first = exc.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    if prefix:
+        key = f"{prefix}.{key}" if key else prefix
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        message = f"unknown key '{key}'"
+    else:
+        message = f"invalid value for '{key}': {first['msg']}"
+    return ConfigError(message, Location(path=path, key=key))
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a ``leaktrace.toml``."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("configuration file not found", Location(path=str(path))) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", Location(path=str(path))) from None
+    return config_from_dict(raw, str(path))
+
+
+def config_from_dict(raw: dict[str, Any], source: str | None = None) -> Config:
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise _config_error(exc, source) from None
+    cfg.source_path = source
+    _validate_detectors(cfg)
+    return cfg
+
+
+def _validate_detectors(cfg: Config) -> None:
+    """Check every ``[detect.X]`` section against the registered detector's parameters, if detectors exist."""
+    try:
+        from leaktrace.detect.registry import detectors
+    except ImportError:  # detectors not built yet
+        return
+    for name in cfg.detect:
+        if name not in detectors:
+            raise ConfigError(
+                f"unknown detector '{name}' (known: {', '.join(detectors.names())})",
+                Location(path=cfg.source_path, key=f"detect.{name}"),
+            )
+        params_model = getattr(detectors.get(name), "Params", None)
+        if params_model is not None:
+            cfg.detector_params(name, params_model)
+
+
+def render_default_config(internal: list[str] | None, tenant: str) -> str:
+    nets = internal or DEFAULT_INTERNAL
+    nets_toml = ", ".join(f'"{n}"' for n in nets)
+    return f"""# leaktrace workspace configuration. Unknown keys are rejected.
+
+[network]
+# Networks whose hosts are "ours"; everything else is external.
+internal = [{nets_toml}]
+
+[ingest]
+default_tenant = "{tenant}"
+sensor = "sensor-1"
+
+[[tenants]]
+name = "{tenant}"
+
+[allowlist]
+# Servers (IP, CIDR or domain) that are never flagged or blocked.
+servers = []
+hosts = []
+
+[classification]
+# Sensitivity scheme: "jp-gov" (機密性3/2/1, 取扱制限, 極秘/秘), "tlp", "us", "uk".
+scheme = "jp-gov"
+
+[classification.msip_labels]
+# "label-guid" = "機密性2"
+
+[assets]
+# Known hosts: [[assets.hosts]] ip = "10.1.2.3"  name = "pc-042"  user = "tanaka"
+hosts = []
+
+# Detector thresholds: [detect.<name>] key = value (see `leaktrace detectors`).
+"""

@@ -1,0 +1,74 @@
+"""The one exception root of leaktrace.
+
+Every error raised on purpose is a :class:`LeaktraceError`. It carries *where* it happened (a file, a line or
+record number, a key) so that the outermost layer (CLI, web server) can print one clear sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an error happened: a file and optionally a line (1-based) or a key inside it."""
+
+    path: str | None = None
+    line: int | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        parts = []
+        if self.path:
+            parts.append(self.path)
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.key:
+            parts.append(f"key '{self.key}'")
+        return ", ".join(parts)
+
+
+class LeaktraceError(Exception):
+    """Root of every error leaktrace raises on purpose."""
+
+    def __init__(self, message: str, where: Location | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        if self.where is not None and str(self.where):
+            return f"{self.where}: {self.message}"
+        return self.message
+
+
+class ConfigError(LeaktraceError):
+    """The configuration file is missing, malformed or has unknown keys."""
+
+
+class WorkspaceError(LeaktraceError):
+    """The workspace does not exist or is not a leaktrace workspace."""
+
+
+class IngestError(LeaktraceError):
+    """A source could not be read at all (single bad records are quarantined instead)."""
+
+
+class UnknownFormatError(IngestError):
+    """No ingester recognises a source."""
+
+
+class LakeError(LeaktraceError):
+    """The Parquet lake or its manifest is inconsistent."""
+
+
+class RegistryError(LeaktraceError):
+    """A plugin name is unknown or registered twice."""
+
+
+class DetectionError(LeaktraceError):
+    """A detector failed on its input."""
+
+
+class NotFoundError(LeaktraceError):
+    """An incident, document or other object does not exist (for this tenant)."""
