@@ -267,6 +267,14 @@ TABLES: dict[str, pa.Schema] = {
             ("extra", pa.string()),
         ]
     ),
+    # logs of a type leaktrace does not model (Zeek pe, smb_mapping, sip, ...): kept, fields as JSON
+    "other_log": _schema(
+        _FLOW_KEY,
+        [
+            ("log_type", pa.string()),
+            ("fields", pa.string()),
+        ],
+    ),
     # records that could not be parsed, kept with where they came from
     "quarantine": _schema(
         [

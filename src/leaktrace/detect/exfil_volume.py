@@ -1,0 +1,174 @@
+"""Exfiltration volume: bytes sent per (internal host, external server, window), scored against context.
+
+Why not a fixed threshold: peers alert at 100–500 MB (Slips, Splunk, FTD), but twenty office documents are
+5–60 MB, so a targeted leak passes under all of them. What makes a small upload suspicious is *where* it goes
+and *how unusual* it is for the sender, not its size alone. The score is a product of two explained parts:
+
+``volume`` (0–1): how much, and how unusual for this host
+    size      = log10(bytes/min_bytes) / log10(high_bytes/min_bytes), clamped   (1 MB → 0, 20 MB → 1)
+    excess    = log10(bytes/host_median) / 2, clamped   (host_median = the host's median bytes out per
+                window to all external servers; 100× its usual → 1)
+    volume    = size · (1 − w_excess + w_excess · excess)
+
+``context`` (0–1): how little this server is part of normal business
+    rarity    = 1 for a server used by one host, falling linearly to 0 at ``common_fraction`` of internal
+                hosts; 0.5 ("unknown") when fewer than ``min_population`` hosts are seen
+    novelty   = 1 − age/new_server_age, where age = window start − first time any host talked to the
+                server (a server first seen in the data just before the upload is new)
+    asymmetry = (upload share − 0.5)/0.4, clamped   (≥ 90 % of the bytes going out → 1)
+    context   = rarity · (1 − w_novelty + w_novelty · novelty) · (1 − w_asym + w_asym · asymmetry)
+
+``score = volume · context``. A 15 MB upload to a server only this host uses, first seen today, is ≈0.9
+(critical); a 60 MB upload to a service 40 of 500 hosts use has rarity 0 and scores 0 (not reported). The
+server is the registered domain of the SNI/HTTP host when known (so a cloud service on many IPs counts as
+one), else the IP. Windows: hourly and daily (a slow drip over a day is summed); per (host, server, day)
+the best-scoring window is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import ClassVar
+
+import ibis
+from pydantic import Field
+
+from leaktrace.config import Strict
+from leaktrace.detect.base import Context, Finding, clamp, to_dt
+from leaktrace.detect.common import outbound_named, since_epoch
+from leaktrace.detect.registry import detectors
+
+
+class ExfilParams(Strict):
+    windows: list[int] = Field(default=[3600, 86400], description="window lengths in seconds")
+    min_bytes: int = Field(default=1_000_000, ge=0, description="bytes out per window below which nothing is scored")
+    high_bytes: int = Field(default=20_000_000, gt=0, description="bytes out at which the size part saturates")
+    weight_excess: float = Field(default=0.4, ge=0, le=1, description="share of volume from the host baseline")
+    min_population: int = Field(default=10, ge=1, description="internal hosts needed to judge prevalence")
+    common_fraction: float = Field(
+        default=0.02, gt=0, le=1, description="share of internal hosts at which a server counts as common"
+    )
+    new_server_age_hours: float = Field(default=168.0, gt=0, description="age below which a server is new")
+    weight_novelty: float = Field(default=0.3, ge=0, le=1, description="weight of novelty in context")
+    weight_asymmetry: float = Field(default=0.3, ge=0, le=1, description="weight of upload asymmetry in context")
+    min_score: float = Field(default=0.2, ge=0, le=1, description="findings below this score are dropped")
+
+
+@detectors.register("exfil_volume")
+class ExfilVolume:
+    """Bytes out per host × server × window against host baseline, server novelty and prevalence."""
+
+    name: ClassVar[str] = "exfil_volume"
+    kind: ClassVar[str] = "exfiltration"
+    Params: ClassVar[type[Strict]] = ExfilParams
+
+    def run(self, ctx: Context) -> list[Finding]:
+        p: ExfilParams = ctx.params_for(self.name, ExfilParams)
+        flows = outbound_named(ctx)
+        pop = int(flows.src_ip.nunique().execute() or 0)
+        servers = flows.group_by("server").aggregate(
+            hosts=flows.src_ip.nunique(), server_first=flows.epoch.min()
+        )
+        best: dict[tuple[str, str, int], Finding] = {}
+        since = since_epoch(ctx)
+        for size in p.windows:
+            w = flows.mutate(win=(flows.epoch / size).floor().cast("int64") * size)
+            host_win = w.group_by(["src_ip", "win"]).aggregate(total=w.bo.sum())
+            baseline = host_win.group_by("src_ip").aggregate(
+                host_median=host_win.total.median(), host_windows=host_win.count()
+            )
+            agg = w.group_by(["src_ip", "server", "win"]).aggregate(
+                bytes_out=w.bo.sum(),
+                bytes_in=w.bi.sum(),
+                conns=w.count(),
+                first=w.epoch.min(),
+                last=w.epoch.max(),
+                dst_ip=w.dst_ip.argmax(w.bo),
+                name=w.name.argmax(w.bo),
+                top_uid=w.uid.argmax(w.bo),
+            )
+            agg = agg.filter(agg.bytes_out >= p.min_bytes)
+            if since is not None:
+                agg = agg.filter(agg.win + size > since)
+            agg = agg.join(baseline, "src_ip").join(servers, "server")
+            rows = agg.select(
+                "src_ip", "server", "win", "bytes_out", "bytes_in", "conns", "first", "last", "dst_ip",
+                "name", "top_uid", "host_median", "host_windows", "hosts", "server_first",
+            ).to_pyarrow().to_pylist()
+            for r in rows:
+                f = self._score(ctx, p, r, size, pop)
+                if f is None:
+                    continue
+                day = int(r["win"]) // 86400
+                k = (r["src_ip"], r["server"], day)
+                if k not in best or best[k].score < f.score:
+                    best[k] = f
+        return sorted(best.values(), key=lambda f: -f.score)
+
+    def _score(self, ctx: Context, p: ExfilParams, r: dict, size: int, pop: int) -> Finding | None:
+        b = float(r["bytes_out"])
+        size_part = clamp(math.log10(max(b, 1) / max(p.min_bytes, 1)) / math.log10(p.high_bytes / max(p.min_bytes, 1)))
+        median = max(float(r["host_median"] or 0), 1.0)
+        excess = clamp(math.log10(max(b, 1) / median) / 2)
+        volume = size_part * (1 - p.weight_excess + p.weight_excess * excess)
+        hosts = int(r["hosts"])
+        if pop < p.min_population:
+            rarity = 0.5
+        else:
+            common = max(p.common_fraction * pop, 2.0)
+            rarity = clamp(1 - (hosts - 1) / (common - 1))
+        age_h = max(0.0, (int(r["win"]) - int(r["server_first"])) / 3600)
+        novelty = clamp(1 - age_h / p.new_server_age_hours)
+        total = b + float(r["bytes_in"] or 0)
+        up_share = b / total if total else 1.0
+        asym = clamp((up_share - 0.5) / 0.4)
+        context = (
+            rarity
+            * (1 - p.weight_novelty + p.weight_novelty * novelty)
+            * (1 - p.weight_asymmetry + p.weight_asymmetry * asym)
+        )
+        score = clamp(volume * context)
+        if score < p.min_score:
+            return None
+        name = r["name"]
+        server = r["server"]
+        win_start = datetime.fromtimestamp(int(r["win"]), tz=UTC)
+        return Finding(
+            detector=self.name,
+            kind=self.kind,
+            tenant=ctx.tenant,
+            src_ip=r["src_ip"],
+            dst_ip=r["dst_ip"],
+            dst_domain=name or (server if server != r["dst_ip"] else None),
+            first_ts=to_dt(r["first"]),
+            last_ts=to_dt(r["last"]),
+            score=score,
+            bytes_out=int(b),
+            bytes_in=int(r["bytes_in"] or 0),
+            conn_count=int(r["conns"]),
+            summary=(
+                f"{b / 1e6:.1f} MB sent to {server} in {size // 3600} h "
+                f"({hosts} of {pop} hosts use it; upload share {up_share:.0%})"
+            ),
+            evidence={
+                "window_seconds": size,
+                "window_start": win_start.isoformat(),
+                "bytes_out": int(b),
+                "size_part": round(size_part, 3),
+                "host_median_bytes": round(median),
+                "excess_over_baseline": round(excess, 3),
+                "volume": round(volume, 3),
+                "server": server,
+                "server_hosts": hosts,
+                "population": pop,
+                "rarity": round(rarity, 3),
+                "server_age_hours": round(age_h, 2),
+                "novelty": round(novelty, 3),
+                "upload_share": round(up_share, 3),
+                "asymmetry": round(asym, 3),
+                "context": round(context, 3),
+            },
+            uids=[r["top_uid"]] if r["top_uid"] else [],
+            window=f"{win_start.date().isoformat()}",
+        )
