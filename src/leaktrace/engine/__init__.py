@@ -55,11 +55,21 @@ class Engine:
             data = tables.get(name)
             if data is None:
                 data = schema.empty_table()
-            eng._tables[name] = con.create_table(name, data, overwrite=True)
+            eng._create_table(name, data)
         for name, data in tables.items():  # extra, non-normalised tables
             if name not in TABLES:
-                eng._tables[name] = con.create_table(name, data, overwrite=True)
+                eng._create_table(name, data)
         return eng
+
+    def _create_table(self, name: str, data: pa.Table) -> None:
+        raw = self.con.con  # the DuckDB connection under Ibis
+        tmp = f"__arrow_{name}"
+        raw.register(tmp, data)
+        try:
+            raw.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM "{tmp}"')
+        finally:
+            raw.unregister(tmp)
+        self._tables[name] = self.con.table(name)
 
     def _register_files(self, name: str, files: list[Path]) -> None:
         if files:
@@ -69,7 +79,7 @@ class Engine:
             )
             self._tables[name] = self.con.table(name)
         else:
-            self._tables[name] = self.con.create_table(name, TABLES[name].empty_table(), overwrite=True)
+            self._create_table(name, TABLES[name].empty_table())
 
     # -- use -------------------------------------------------------------------------------------------------
     def table(self, name: str) -> Any:

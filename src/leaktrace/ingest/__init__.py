@@ -1,7 +1,7 @@
 """Ingest: read sources into the lake. Importing this package registers the built-in ingesters."""
 
 from leaktrace.ingest import zeek_json, zeek_tsv  # noqa: F401  (registration)
-from leaktrace.ingest.base import Ingester, IngestContext, SourceResult, ingesters
+from leaktrace.ingest.base import IngestContext, Ingester, SourceResult, ingesters
 from leaktrace.ingest.runner import IngestSummary, SourceOutcome, ingest_paths
 
 __all__ = [

@@ -103,22 +103,34 @@ class Normaliser:
                 if base in _ZEEK_CHECK and not t.startswith(("set[", "vector[")):
                     checks[f] = _ZEEK_CHECK[base]
         for m in self.maps:
-            for _, field, kind in m.columns:
-                if field in present and kind in _KIND_CHECK and field not in checks:
+            for _, alternatives, kind in m.columns:
+                field = next((a for a in alternatives.split("|") if a in present), "")
+                if field and kind in _KIND_CHECK and field not in checks:
                     checks[field] = _KIND_CHECK[kind]
         if "ts" in present:
             checks["ts"] = "time"
         whens = [_check_expr(f, c) for f, c in checks.items()]
+        if fields:
+            blank = " AND ".join(f"coalesce({q(f)}, '') = ''" for f in fields)
+            whens.insert(0, f"WHEN {blank} THEN 'empty line'")
         if "ts" in present:
-            whens.insert(0, "WHEN \"ts\" IS NULL THEN 'field ts: missing'")
+            whens.insert(1, "WHEN \"ts\" IS NULL THEN 'field ts: missing'")
         self.bad_expr = ("CASE " + " ".join(whens) + " END") if whens else "NULL"
         self.checks = checks
         self.sqls = [(m.table, self._select(m, typed=False)) for m in self.maps]
         self.typed_sqls = [(m.table, self._select(m, typed=True)) for m in self.maps]
 
+    def _resolve(self, field: str) -> str | None:
+        for alt in field.split("|"):
+            if alt in self.fields:
+                return alt
+        return None
+
     def _value(self, field: str, kind: str, typed: bool = False) -> str:
-        if field not in self.fields:
+        resolved = self._resolve(field)
+        if resolved is None:
             return "NULL"
+        field = resolved
         col = q(field)
         if typed and field in self.checks:
             # the column was already converted by Arrow (see _pre_convert)
@@ -158,7 +170,7 @@ class Normaliser:
             if m.table == "assets" and column == "user":
                 kind = "user"
             exprs[column] = self._value(field, kind, typed)
-            mapped_fields.add(field)
+            mapped_fields.add(self._resolve(field) or field)
         for column, value in m.constants:
             exprs[column] = value
         if m.table == "other_log":
@@ -168,8 +180,11 @@ class Normaliser:
         elif m.keep_extra and "extra" in target.names:
             rest = [f for f in self.fields if f not in mapped_fields]
             if rest:
-                pairs = ", ".join(f"{lit(f)}, {q(f)}" for f in rest)
-                exprs["extra"] = f"CAST(json_object({pairs}) AS VARCHAR)"
+                # unmapped fields as JSON; Zeek's empty marker counts as empty, all-empty gives NULL
+                vals = {f: f"NULLIF(CAST({q(f)} AS VARCHAR), {lit(self.empty)})" for f in rest}
+                pairs = ", ".join(f"{lit(f)}, {v}" for f, v in vals.items())
+                empty = " AND ".join(f"{v} IS NULL" for v in vals.values())
+                exprs["extra"] = f"CASE WHEN {empty} THEN NULL ELSE CAST(json_object({pairs}) AS VARCHAR) END"
         exprs["tenant"] = lit(self.prov.tenant)
         exprs["sensor"] = lit(self.prov.sensor)
         exprs["source_format"] = lit(self.prov.source_format)
@@ -197,7 +212,7 @@ class Normaliser:
                     columns[field] = pc.cast(col, pa.int64())
                 elif check == "bool":
                     ok = pc.is_in(pc.drop_null(col), value_set=pa.array(["T", "F"]))
-                    if not pc.all(ok).as_py() in (True, None):
+                    if pc.all(ok).as_py() not in (True, None):
                         return None
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 return None

@@ -77,8 +77,7 @@ def writer_lock(lake: Lake) -> Iterator[None]:
 def pick_ingester(source: Source) -> Ingester | None:
     with source.path.open("rb") as f:
         head = f.read(HEAD_BYTES)
-    for _, ingester_cls in ingesters.items():
-        ingester = ingester_cls() if isinstance(ingester_cls, type) else ingester_cls
+    for _, ingester in ingesters.items():
         if ingester.sniff(head, source.name):
             return ingester
     return None

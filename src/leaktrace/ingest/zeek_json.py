@@ -43,7 +43,6 @@ def _flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-@ingesters.register("zeek-json")
 class ZeekJsonIngester:
     name: ClassVar[str] = "zeek-json"
 
@@ -114,3 +113,6 @@ class ZeekJsonIngester:
             ZeekTsvIngester._normalise(normaliser, raw, batch, result)
         finally:
             normaliser.close()
+
+
+ingesters.add("zeek-json", ZeekJsonIngester())

@@ -1,6 +1,8 @@
 """How each Zeek log type maps onto the normalised tables.
 
-A map is a list of ``(column, zeek_field, kind)``; ``kind`` says how the Zeek text is converted: ``str``,
+A map is a list of ``(column, zeek_field, kind)``; ``zeek_field`` may list alternatives (``uid|conn_uids``):
+the first one the log has is used (Zeek 5+ files.log has ``uid`` and ``id.*``, where older ones had
+``conn_uids``, ``tx_hosts`` and ``rx_hosts``; with the new layout ``is_orig`` tells the direction); ``kind`` says how the Zeek text is converted: ``str``,
 ``time`` (epoch seconds or ISO-8601), ``interval``/``double``, ``int``, ``port`` and ``bool`` (T/F). Zeek fields
 a log has but no map names are kept as JSON in the table's ``extra`` column, so labelled logs (Stratosphere's
 ``label``/``detailedlabel``) and site-specific fields survive. One log type may feed several tables (DHCP,
@@ -133,9 +135,9 @@ LOG_MAPS: dict[str, list[TableMap]] = {
             [
                 ("ts", "ts", "time"),
                 ("fuid", "fuid", "str"),
-                ("uid", "conn_uids", "str"),
-                ("src_ip", "tx_hosts", "str"),
-                ("dst_ip", "rx_hosts", "str"),
+                ("uid", "uid|conn_uids", "str"),
+                ("src_ip", "tx_hosts|id.orig_h", "str"),
+                ("dst_ip", "rx_hosts|id.resp_h", "str"),
                 ("app", "source", "str"),
                 ("is_orig", "is_orig", "bool"),
                 ("filename", "filename", "str"),
@@ -190,6 +192,7 @@ LOG_MAPS: dict[str, list[TableMap]] = {
         ),
     ],
     "kerberos": [
+        TableMap("other_log", FLOW_KEY, keep_extra=False),
         TableMap(
             "assets",
             [("ts", "ts", "time"), ("ip", "id.orig_h", "str"), ("user", "client", "str")],
@@ -199,6 +202,7 @@ LOG_MAPS: dict[str, list[TableMap]] = {
         )
     ],
     "ntlm": [
+        TableMap("other_log", FLOW_KEY, keep_extra=False),
         TableMap(
             "assets",
             [
@@ -259,3 +263,6 @@ LOG_MAPS: dict[str, list[TableMap]] = {
 USER_CLEANUP = {"kerberos": "user"}
 
 OTHER_MAP = TableMap("other_log", FLOW_KEY, keep_extra=False)
+
+# the table that holds every record of a log type (others, like assets, get a derived subset)
+PRIMARY_TABLE = {log_type: maps[0].table for log_type, maps in LOG_MAPS.items()}

@@ -10,7 +10,6 @@ keep theirs in ``source_line``.
 from __future__ import annotations
 
 import mmap
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -185,7 +184,6 @@ def _reason(text: str) -> str:
     return "empty line" if not text.strip() else "wrong number of fields"
 
 
-@ingesters.register("zeek-tsv")
 class ZeekTsvIngester:
     name: ClassVar[str] = "zeek-tsv"
 
@@ -222,8 +220,7 @@ class ZeekTsvIngester:
         normaliser = Normaliser(
             log_type, h.fields, h.types, Provenance(ctx.tenant, ctx.sensor, self.name, source.name), h.empty
         )
-        if log_type not in ("conn", "dns", "http", "ssl", "x509", "files", "smtp", "dhcp", "kerberos", "ntlm",
-                            "notice", "weird", "software"):
+        if not normaliser.known:
             note = f"log type '{log_type}' is not modelled: kept in other_log"
             if note not in result.notes:
                 result.notes.append(note)
@@ -290,3 +287,6 @@ def _raw_line(raw: pa.Table, line_col: pa.ChunkedArray, line: int) -> str:
         return ""
     row = raw.slice(idx, 1).to_pylist()[0]
     return "\t".join("-" if v is None else str(v) for k, v in row.items() if k != "_line")[:2000]
+
+
+ingesters.add("zeek-tsv", ZeekTsvIngester())
