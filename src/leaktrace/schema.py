@@ -267,6 +267,30 @@ TABLES: dict[str, pa.Schema] = {
             ("extra", pa.string()),
         ]
     ),
+    # Windows events not mapped to a normalised table: kept whole (EventData as JSON)
+    "win_event": _schema(
+        [
+            ("ts", TS),
+            ("host", pa.string()),
+            ("channel", pa.string()),
+            ("provider", pa.string()),
+            ("event_id", pa.int32()),
+            ("record_id", pa.int64()),
+            ("user", pa.string()),
+            ("data", pa.string()),
+        ]
+    ),
+    # client->server payload of a flow split into bursts separated by idle gaps (estimates the files sent)
+    "upload_bursts": _schema(
+        _FLOW_KEY,
+        [
+            ("burst_index", pa.int32()),
+            ("start", TS),
+            ("end", TS),
+            ("bytes", pa.int64()),
+            ("packets", pa.int64()),
+        ],
+    ),
     # logs of a type leaktrace does not model (Zeek pe, smb_mapping, sip, ...): kept, fields as JSON
     "other_log": _schema(
         _FLOW_KEY,
