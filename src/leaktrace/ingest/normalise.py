@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
+from leaktrace.ingest.arrow_project import project
 from leaktrace.ingest.zeek_maps import LOG_MAPS, OTHER_MAP, TableMap
 from leaktrace.schema import TABLES, conform
 
@@ -85,6 +86,7 @@ class Normaliser:
         zeek_types: list[str] | None,
         provenance: Provenance,
         empty_marker: str = "(empty)",
+        use_arrow: bool = True,
     ) -> None:
         self.log_type = log_type
         self.fields = fields
@@ -119,6 +121,10 @@ class Normaliser:
         self.checks = checks
         self.sqls = [(m.table, self._select(m, typed=False)) for m in self.maps]
         self.typed_sqls = [(m.table, self._select(m, typed=True)) for m in self.maps]
+        # the Arrow fast path covers plain maps; filtered or derived ones (assets, other_log) use SQL
+        self.arrow_ok = use_arrow and all(
+            m.where is None and not m.constants and m.table != "other_log" for m in self.maps
+        )
 
     def _resolve(self, field: str) -> str | None:
         for alt in field.split("|"):
@@ -225,6 +231,13 @@ class Normaliser:
     def run(self, raw: pa.Table) -> tuple[dict[str, pa.Table], pa.Table]:
         """Returns ``({table: rows with a _day column}, bad)`` where bad has ``_line``, ``reason``."""
         typed = self._pre_convert(raw)
+        if typed is not None and self.arrow_ok:
+            prov = {"tenant": self.prov.tenant, "sensor": self.prov.sensor,
+                    "source_format": self.prov.source_format, "source_file": self.prov.source_file}
+            resolve = {alt: self._resolve(alt) for m in self.maps for _, alt, _ in m.columns}
+            out_fast = {m.table: project(typed, m, resolve, self.checks, prov, self.empty) for m in self.maps}
+            empty_bad = pa.table({"_line": pa.array([], pa.int64()), "reason": pa.array([], pa.string())})
+            return {t: r for t, r in out_fast.items() if r.num_rows}, empty_bad
         self.con.register("raw", typed if typed is not None else raw)
         try:
             if typed is not None:

@@ -15,6 +15,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,11 +65,25 @@ class StagedBatch:
     rows: dict[str, int] = field(default_factory=dict)
     _writers: dict[tuple[str, str], pq.ParquetWriter] = field(default_factory=dict)
     _files: dict[tuple[str, str], Path] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor | None = None
+    _pending: list[Future[None]] = field(default_factory=list)
 
     def write(self, table_name: str, day: str, data: pa.Table | pa.RecordBatch) -> None:
-        """Append rows of ``table_name`` for ``day`` (YYYY-MM-DD)."""
+        """Append rows of ``table_name`` for ``day`` (YYYY-MM-DD).
+
+        Compression and file writes run on one background thread (in order), overlapping with parsing; at
+        most a few batches wait, so memory stays bounded. Errors surface here or at :meth:`close_writers`.
+        """
         if data.num_rows == 0:
             return
+        self.rows[table_name] = self.rows.get(table_name, 0) + data.num_rows
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lake-writer")
+        while len(self._pending) >= 2:
+            self._pending.pop(0).result()
+        self._pending.append(self._pool.submit(self._write_now, table_name, day, data))
+
+    def _write_now(self, table_name: str, day: str, data: pa.Table | pa.RecordBatch) -> None:
         key = (table_name, day)
         writer = self._writers.get(key)
         if writer is None:
@@ -81,12 +96,18 @@ class StagedBatch:
         if isinstance(data, pa.RecordBatch):
             data = pa.Table.from_batches([data])
         writer.write_table(data)
-        self.rows[table_name] = self.rows.get(table_name, 0) + data.num_rows
 
     def close_writers(self) -> None:
-        for w in self._writers.values():
-            w.close()
-        self._writers.clear()
+        try:
+            while self._pending:
+                self._pending.pop(0).result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+            for w in self._writers.values():
+                w.close()
+            self._writers.clear()
 
     def file_rows(self) -> Iterator[tuple[str, str, Path, int]]:
         for (table_name, day), rel in self._files.items():
@@ -94,7 +115,10 @@ class StagedBatch:
             yield table_name, day, rel, rows
 
     def abort(self) -> None:
-        self.close_writers()
+        try:
+            self.close_writers()
+        except Exception:  # noqa: BLE001 - aborting: the staged files are thrown away anyway
+            pass
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
