@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,10 +115,8 @@ class StagedBatch:
             yield table_name, day, rel, rows
 
     def abort(self) -> None:
-        try:
+        with suppress(Exception):  # aborting: the staged files are thrown away anyway
             self.close_writers()
-        except Exception:  # noqa: BLE001 - aborting: the staged files are thrown away anyway
-            pass
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
