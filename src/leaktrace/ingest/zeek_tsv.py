@@ -86,21 +86,27 @@ def scan_segments(mm: mmap.mmap, name: str) -> list[Segment]:
     header = Header()
     segments: list[Segment] = []
     pos, line_no = 0, 1
+    # (offset, line) of a point whose line number is known; lines after it are counted only if a later
+    # data segment needs its first line number (a lone "#close" at the end costs nothing)
+    known: tuple[int, int] | None = None
     while pos < size:
         if mm[pos:pos + 1] == b"#":
             end = mm.find(b"\n", pos)
             end = size if end == -1 else end
             text = mm[pos:end].decode("utf-8", "replace").rstrip("\r")
             header = _apply_directive(header, text)
-            pos, line_no = end + 1, line_no + 1
+            pos = end + 1
+            if known is None:
+                line_no += 1
             continue
+        if known is not None:
+            line_no = known[1] + _count_newlines(view, known[0], pos)
         nxt = mm.find(b"\n#", pos)
         data_end = size if nxt == -1 else nxt + 1
         if not header.fields:
             raise IngestError("data before any #fields header: not a Zeek TSV log", Location(name, line_no))
         segments.append(Segment(_copy_header(header), pos, data_end, line_no))
-        if nxt != -1:
-            line_no += _count_newlines(view, pos, data_end)
+        known = (pos, line_no)
         pos = data_end
     view.release()
     return segments
