@@ -7,6 +7,7 @@ malformed message.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field
 
@@ -53,7 +54,12 @@ def qtype_name(code: int) -> str:
     return QTYPES.get(code, f"TYPE{code}")
 
 
+_PLAIN = re.compile(rb"[^\x21-\x2d\x2f-\x5b\x5d-\x7e]")
+
+
 def _label_text(raw: bytes) -> str:
+    if _PLAIN.search(raw) is None:
+        return raw.decode("ascii")
     out = []
     for b in raw:
         if 0x21 <= b <= 0x7E and b not in (0x2E, 0x5C):

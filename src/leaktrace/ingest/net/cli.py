@@ -1,0 +1,69 @@
+"""Command-line pieces for the network sources, to be added to the main Typer app.
+
+``register(app)`` adds ``leaktrace collect --netflow [HOST]:PORT``. The file formats need no command of their
+own: once :mod:`leaktrace.ingest.net` is imported, ``leaktrace ingest`` recognises them.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leaktrace.errors import LeaktraceError
+
+
+def parse_listen(text: str, default_host: str = "0.0.0.0") -> tuple[str, int]:
+    """``:2055`` → (default_host, 2055); ``127.0.0.1:2055``; ``[::1]:2055``; ``2055``."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, port = text[1:].partition("]:")
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    else:
+        host, port = "", text
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise LeaktraceError(f"not a UDP listen address: {text!r} (use [HOST]:PORT, e.g. :2055)")
+    return host or default_host, int(port)
+
+
+def run_collect_netflow(workspace: Path | None, listen: str, flush_seconds: float = 2.0,
+                        tenant: str | None = None, stop_event: threading.Event | None = None) -> None:
+    """Collect NetFlow/IPFIX until Ctrl-C (or ``stop_event``), printing one line per committed micro-batch."""
+    from leaktrace.collect.netflow import NetflowCollector
+    from leaktrace.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+    host, port = parse_listen(listen)
+
+    def printed(key: str, rows: dict[str, int]) -> None:
+        typer.echo(f"batch {key}: " + ", ".join(f"{t}={n}" for t, n in sorted(rows.items())))
+
+    collector = NetflowCollector(ws, host, port, flush_seconds, tenant=tenant, on_batch=printed)
+    bound = collector.bind()
+    typer.echo(f"collecting NetFlow v5/v9/IPFIX on udp {host}:{bound} into {ws.lake_dir} (Ctrl-C to stop)")
+    stop = stop_event or threading.Event()
+    try:
+        stats = collector.run(stop)
+    except KeyboardInterrupt:
+        collector.flush(wait=True)
+        stats = collector.stats
+    typer.echo(f"{stats.packets} packets ({stats.bad_packets} bad), {stats.records} records, "
+               f"{stats.rows} conn rows in {stats.batches} batches")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``collect`` to ``app``."""
+
+    @app.command()
+    def collect(
+        netflow: Annotated[str, typer.Option("--netflow", help="UDP [HOST]:PORT to listen on, e.g. :2055.")],
+        workspace: Annotated[Path | None, typer.Option("--workspace", "-w", envvar="LEAKTRACE_WORKSPACE",
+                                                       help="Workspace folder.")] = None,
+        flush: Annotated[float, typer.Option(help="Seconds between micro-batches.")] = 2.0,
+        tenant: Annotated[str | None, typer.Option(help="Tenant the flows belong to.")] = None,
+    ) -> None:
+        """Collect NetFlow v5/v9 and IPFIX over UDP into the lake, in micro-batches."""
+        run_collect_netflow(workspace, netflow, flush, tenant)
