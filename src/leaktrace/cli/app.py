@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "leaktrace.cli.sim_cmds",
     "leaktrace.cli.detect_cmds",
     "leaktrace.cli.documents_cmds",
+    "leaktrace.cli.investigate_cmds",
     "leaktrace.cli.demo_cmds",
 ]
 

@@ -1,0 +1,76 @@
+"""`leaktrace investigate`: the documents an incident took, its timeline, and who acted."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from leaktrace.cli.app import WorkspaceOpt, app, console, open_workspace
+from leaktrace.investigate import Attribution, attribute
+from leaktrace.investigate.loader import inventory_refs, load_case
+from leaktrace.workspace import Workspace
+
+
+def investigate_incident(ws: Workspace, incident_id: str) -> Attribution:
+    from leaktrace.incidents.store import Store
+
+    inc = Store.for_state_dir(ws.state_dir).incident(incident_id)
+    servers = [inc.server_ip] if inc.server_ip else []
+    names = [inc.server_domain] if inc.server_domain else []
+    case = load_case(ws, inc.host_ip, servers, names, inc.start, inc.end, tenant=inc.tenant)
+    return attribute(case, inventory_refs(ws))
+
+
+def print_attribution(result: Attribution, title: str = "") -> None:
+    r = result.rollup
+    console.print(Panel(f"[bold]{r.sentence}[/]\n"
+                        f"host {result.host_ip} ({result.host or 'unknown'}) → {', '.join(result.servers)}\n"
+                        f"uploaded {r.bytes_uploaded:,} bytes; documents taken total {r.bytes_read:,} bytes"
+                        + (f" (ratio {r.size_ratio:.2f})" if r.size_ratio else ""),
+                        title=title or "what left"))
+    table = Table(title="documents probably taken", show_edge=False)
+    for col in ("level", "document", "people", "confidence", "first read by implant"):
+        table.add_column(col)
+    for d in result.taken():
+        table.add_row(d.level or "?", d.inventory_path or d.path, str(d.people or ""), f"{d.confidence:.2f}",
+                      f"{d.first_read:%Y-%m-%d %H:%M:%S}" if d.first_read else "")
+    console.print(table)
+    tl = Table(title="timeline (UTC)", show_edge=False)
+    for col in ("time", "phase", "ATT&CK", "what"):
+        tl.add_column(col)
+    for e in result.timeline:
+        tl.add_row(f"{e.ts:%m-%d %H:%M:%S}", e.phase, e.technique or "", e.description)
+    console.print(tl)
+    rc = result.remote_control
+    console.print(Panel("\n".join(rc.reasons), title=f"who acted: {rc.verdict}"))
+    for n in result.notes[:10]:
+        console.print(f"[dim]note[/] {n}", soft_wrap=True)
+
+
+@app.command()
+def investigate(
+    incident_id: Annotated[str | None, typer.Argument(help="Incident id, e.g. INC-0001.")] = None,
+    workspace: WorkspaceOpt = None,
+    host: Annotated[str | None, typer.Option(help="Internal host IP (instead of an incident id).")] = None,
+    server: Annotated[list[str] | None, typer.Option(help="External server IP (repeatable).")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Start of the period.")] = None,
+    until: Annotated[datetime | None, typer.Option(help="End of the period.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Which documents an incident probably took (with level and confidence), its timeline, and who acted."""
+    ws = open_workspace(workspace)
+    if incident_id:
+        result = investigate_incident(ws, incident_id)
+    elif host and server:
+        result = attribute(load_case(ws, host, list(server), start=since, end=until), inventory_refs(ws))
+    else:
+        raise typer.BadParameter("give an incident id, or --host and --server")
+    if as_json:
+        print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    else:
+        print_attribution(result, title=incident_id or "")

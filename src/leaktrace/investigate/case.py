@@ -1,0 +1,37 @@
+"""The records of one case: what happened on one host around its traffic to one or more servers.
+
+Pure data (lists of row dicts from the normalised tables, already filtered to the host), so attribution can
+be tested with a few records written by hand. :mod:`leaktrace.investigate.loader` fills it from the lake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+Row = dict[str, Any]
+
+
+@dataclass
+class Case:
+    host_ip: str
+    servers: list[str]  # external server IPs of the incident
+    server_names: list[str] = field(default_factory=list)  # their domains (SNI, HTTP host, DNS)
+    start: datetime | None = None
+    end: datetime | None = None
+    host: str | None = None  # the endpoint's computer name, when known
+    user: str | None = None
+    process: list[Row] = field(default_factory=list)  # host's process events
+    file_event: list[Row] = field(default_factory=list)
+    endpoint_conn: list[Row] = field(default_factory=list)
+    conn: list[Row] = field(default_factory=list)  # network flows from host_ip (any destination)
+    net_files: list[Row] = field(default_factory=list)  # files seen on the wire from/to host_ip
+    smtp: list[Row] = field(default_factory=list)
+
+
+def record_ref(row: Row) -> str | None:
+    src, line = row.get("source_file"), row.get("source_line")
+    if not src:
+        return None
+    return f"{src}:{line}" if line is not None else str(src)
