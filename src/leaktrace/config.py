@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leaktrace.errors import ConfigError, Location
+from leaktrace.respond.settings import RespondConfig
 
 CONFIG_NAME = "leaktrace.toml"
 DEFAULT_INTERNAL = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
@@ -78,6 +79,7 @@ class Config(Strict):
     assets: AssetsConfig = Field(default_factory=AssetsConfig)
     allowlist: AllowlistConfig = Field(default_factory=AllowlistConfig)
     classification: ClassificationConfig = Field(default_factory=ClassificationConfig)
+    respond: RespondConfig = Field(default_factory=RespondConfig)
     detect: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-detector thresholds: [detect.<name>] key = value"
     )
@@ -180,6 +182,24 @@ scheme = "jp-gov"
 [assets]
 # Known hosts: [[assets.hosts]] ip = "10.1.2.3"  name = "pc-042"  user = "tanaka"
 hosts = []
+
+[respond]
+# "suggest" (record only), "approve" (wait for `leaktrace block --approve`), "auto" (block at/above
+# auto_min_severity). Allowlisted and internal servers are never blocked.
+mode = "suggest"
+auto_min_severity = "high"
+backends = ["nftables", "csv"]
+default_expire = "7d"
+never_block = []
+
+[respond.nftables]
+# Run nft under a prefix, e.g. ["ip", "netns", "exec", "gw"]; hooks: input, forward, output.
+prefix = []
+hooks = ["forward", "output"]
+
+[respond.isolation]
+# Addresses an isolated PC may still reach (management, EDR).
+management = []
 
 # Detector thresholds: [detect.<name>] key = value (see `leaktrace detectors`).
 """

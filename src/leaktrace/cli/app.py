@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "leaktrace.cli.detect_cmds",
     "leaktrace.cli.documents_cmds",
     "leaktrace.cli.investigate_cmds",
+    "leaktrace.cli.respond_cmds",
     "leaktrace.cli.demo_cmds",
 ]
 
