@@ -7,10 +7,10 @@ sibling.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from leaktrace.investigate.case import Case, Row
+from leaktrace.investigate.case import Case, Row, is_internal
 
 LAUNCHERS = {
     "explorer.exe", "outlook.exe", "winword.exe", "excel.exe", "powerpnt.exe", "acrord32.exe", "acrobat.exe",
@@ -43,6 +43,7 @@ class Actors:
     pid_images: set[tuple[int, str]]
     processes: list[Row]  # the process-start rows of the actors
     start: datetime | None
+    servers: set[str] = field(default_factory=set)  # external addresses the actors talked to (the C2 set)
 
     def has(self, row: Row) -> bool:
         guid = row.get("process_guid")
@@ -94,4 +95,7 @@ def find_actors(case: Case) -> Actors:
     rows = [by_guid[g] for g in actors if g in by_guid]
     pid_images = {(r["pid"], basename(r.get("image"))) for r in rows if r.get("pid") is not None} | seed_pids
     start = min((r["ts"] for r in rows if r.get("ts")), default=None)
-    return Actors(actors, pid_images, sorted(rows, key=lambda r: r["ts"]), start)
+    found = Actors(actors, pid_images, sorted(rows, key=lambda r: r["ts"]), start)
+    found.servers = {r["dst_ip"] for r in case.endpoint_conn
+                     if found.has(r) and not is_internal(r.get("dst_ip"), case.internal)} | servers
+    return found

@@ -51,15 +51,20 @@ class AttributionParams(Strict):
     size_ratio_high: float = 1.6  # above this: something else left too
 
 
-def _uploads(case: Case, p: AttributionParams) -> list[Row]:
+def _uploads(case: Case, p: AttributionParams, channel: set[str]) -> list[Row]:
+    """Flows to the incident's servers that are uploads: well above the implant channel's usual flow.
+
+    The usual flow is the median over every server the implant talks to (beacons included), so an
+    exfiltration server that only ever received uploads is still measured against the beacons.
+    """
     servers = set(case.servers)
-    flows = [c for c in case.conn if c.get("dst_ip") in servers and c.get("src_ip") == case.host_ip]
-    sizes = [int(c.get("bytes_out") or 0) for c in flows]
-    if not sizes:
+    mine = [c for c in case.conn if c.get("src_ip") == case.host_ip]
+    baseline = [int(c.get("bytes_out") or 0) for c in mine if c.get("dst_ip") in channel | servers]
+    if not baseline:
         return []
-    median = statistics.median(sizes)
-    cut = max(p.upload_min_bytes, median * p.upload_factor)
-    return sorted((c for c in flows if int(c.get("bytes_out") or 0) >= cut), key=lambda c: c["ts"])
+    cut = max(p.upload_min_bytes, statistics.median(baseline) * p.upload_factor)
+    return sorted((c for c in mine if c.get("dst_ip") in servers and int(c.get("bytes_out") or 0) >= cut),
+                  key=lambda c: c["ts"])
 
 
 def _end(row: Row) -> datetime:
@@ -71,7 +76,7 @@ def _end(row: Row) -> datetime:
 def attribute(case: Case, inventory: list[DocRef], params: AttributionParams | None = None) -> Attribution:
     p = params or AttributionParams()
     actors = find_actors(case)
-    uploads = _uploads(case, p)
+    uploads = _uploads(case, p, actors.servers)
     last_upload = max((_end(u) for u in uploads), default=None)
     bytes_uploaded = sum(int(u.get("bytes_out") or 0) for u in uploads)
     index = PathIndex(inventory)

@@ -21,6 +21,7 @@ class Case:
     start: datetime | None = None
     end: datetime | None = None
     host: str | None = None  # the endpoint's computer name, when known
+    internal: list[str] = field(default_factory=list)  # the organisation's networks (CIDRs)
     user: str | None = None
     process: list[Row] = field(default_factory=list)  # host's process events
     file_event: list[Row] = field(default_factory=list)
@@ -28,6 +29,20 @@ class Case:
     conn: list[Row] = field(default_factory=list)  # network flows from host_ip (any destination)
     net_files: list[Row] = field(default_factory=list)  # files seen on the wire from/to host_ip
     smtp: list[Row] = field(default_factory=list)
+
+
+def is_internal(ip: str | None, networks: list[str]) -> bool:
+    import ipaddress
+
+    if not ip:
+        return True
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if addr.is_loopback or addr.is_link_local or addr.is_multicast:
+        return True
+    return any(addr in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
 def record_ref(row: Row) -> str | None:

@@ -63,7 +63,7 @@ def load_case(
     asset = resolve_assets(eng, ws.config, [host_ip], at=start).get(host_ip)
     host = endpoint_host(eng, host_ip, asset.host_name if asset else None)
     case = Case(host_ip=host_ip, servers=servers, server_names=server_names or [], start=start, end=end,
-                host=host, user=asset.user if asset else None)
+                host=host, user=asset.user if asset else None, internal=ws.config.internal_networks(tenant))
     if host is not None:
         for name in ("process", "file_event", "endpoint_conn"):
             t = eng.table(name)

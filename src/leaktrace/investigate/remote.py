@@ -25,7 +25,7 @@ def _c2_window(times: list, default_s: float = 300.0) -> timedelta:  # type: ign
 
 
 def remote_control(case: Case, actors: Actors, actions: list[Row]) -> RemoteControl:
-    servers = set(case.servers)
+    servers = set(actors.servers) | set(case.servers)
     c2_times = sorted(c["ts"] for c in case.conn if c.get("dst_ip") in servers)
     window = _c2_window(c2_times)
     by_implant = 0

@@ -58,12 +58,17 @@ def build_timeline(case: Case, actors: Actors, uploads: list[Row], reads: list[R
             events.append(TimelineEvent(ts=p["ts"], phase="credential-access", technique="T1003.001",
                                         description=f"LSASS memory access: {p.get('command_line')}",
                                         actor=p.get("image"), record=record_ref(p)))
-    servers = set(case.servers)
-    c2 = sorted((c for c in case.conn if c.get("dst_ip") in servers), key=lambda c: c["ts"])
-    if c2:
-        events.append(TimelineEvent(ts=c2[0]["ts"], phase="command-and-control", technique="T1071.001",
-                                    description=f"first connection to {c2[0].get('dst_ip')}:{c2[0].get('dst_port')} "
-                                                f"({len(c2)} connections in all)", record=record_ref(c2[0])))
+    exfil_servers = set(case.servers)
+    c2_servers = set(actors.servers) | exfil_servers
+    c2 = sorted((c for c in case.conn if c.get("dst_ip") in c2_servers), key=lambda c: c["ts"])
+    for server in sorted(c2_servers):
+        mine = [c for c in c2 if c.get("dst_ip") == server]
+        if mine:
+            role = "exfiltration server" if server in exfil_servers else "command-and-control server"
+            events.append(TimelineEvent(ts=mine[0]["ts"], phase="command-and-control", technique="T1071.001",
+                                        description=f"first connection to {server}:{mine[0].get('dst_port')}, "
+                                                    f"the {role} ({len(mine)} connections in all)",
+                                        record=record_ref(mine[0])))
     if reads:
         first, last = reads[0], reads[-1]
         unc = any((r.get("path") or "").startswith("\\\\") for r in reads)
@@ -75,7 +80,8 @@ def build_timeline(case: Case, actors: Actors, uploads: list[Row], reads: list[R
                                     description=f"archive written: {a.get('path')} ({a.get('size') or '?'} bytes)",
                                     actor=a.get("image"), record=record_ref(a)))
     for u in uploads:
-        same_channel = any(c["ts"] < u["ts"] for c in c2 if c is not u)
+        # over the C2 channel when the upload goes where the implant was already talking; else to a web service
+        same_channel = any(c["ts"] < u["ts"] and c.get("dst_ip") == u.get("dst_ip") for c in c2 if c is not u)
         events.append(TimelineEvent(ts=u["ts"], phase="exfiltration", technique="T1041" if same_channel else "T1567",
                                     description=f"upload of {int(u.get('bytes_out') or 0):,} bytes to "
                                                 f"{u.get('dst_ip')}:{u.get('dst_port')}", record=record_ref(u)))
