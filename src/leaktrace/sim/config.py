@@ -41,16 +41,21 @@ class SimulationConfig:
     av_period_s: float = 300.0
     mail_poll_period_s: float = 120.0
 
+    endpoint_connect_share: float = 0.04  # background connections also logged as Sysmon 3 by the PC
+
     # routine episodes, per present host per day
     doc_reads_per_day: float = 9.0
     cloud_upload_prob: float = 0.12
     cloud_upload_mb: tuple[float, float] = (20.0, 80.0)
     video_call_prob: float = 0.3
+    video_call_mbps: tuple[float, float] = (0.3, 1.2)  # upstream
     video_call_minutes: tuple[float, float] = (25.0, 90.0)
     os_update_prob: float = 0.5
     os_update_mb: tuple[float, float] = (80.0, 900.0)
     inbound_mails_per_day: float = 12.0
     attachment_share: float = 0.2
+    partner_group: int = 6  # hosts of one team that exchange files with a partner organisation's server
+    partner_upload_mb: tuple[float, float] = (0.5, 6.0)
     rare_site_hosts: int = 6  # hosts that touch a server nobody else uses, with small traffic
     rare_upload_kb: tuple[float, float] = (20.0, 600.0)
 
@@ -78,8 +83,8 @@ class SimulationConfig:
     )
 
     def __post_init__(self) -> None:
-        if self.hosts < 4:
-            raise ConfigError("simulate needs at least 4 hosts", None)
+        if not 4 <= self.hosts <= 204_800:
+            raise ConfigError(f"simulate needs 4 to 204,800 hosts, got {self.hosts}")
         if self.days < 1:
             raise ConfigError("simulate needs at least 1 day", None)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+# fmt: off
 SURNAMES: list[tuple[str, str]] = [
     ("佐藤", "sato"), ("鈴木", "suzuki"), ("高橋", "takahashi"), ("田中", "tanaka"), ("伊藤", "ito"),
     ("渡辺", "watanabe"), ("山本", "yamamoto"), ("中村", "nakamura"), ("小林", "kobayashi"), ("加藤", "kato"),
@@ -33,3 +34,4 @@ SITE_WORDS: list[str] = [
     "cloud", "mail", "blog", "daily", "asia", "pacific", "euro", "world", "gov", "research", "lab", "study",
 ]
 TLDS: list[str] = ["jp", "co.jp", "or.jp", "ne.jp", "com", "net", "org", "go.jp", "ac.jp", "info"]
+# fmt: on

@@ -39,6 +39,7 @@ class Service:
 
 
 # Named services (key, domain, number of IPs). Popular sites head the browsing Zipf in this order.
+# fmt: off
 _SERVICES: list[tuple[str, str, int]] = [
     ("sharepoint", "ministry.sharepoint.com", 4),
     ("o365", "outlook.office365.com", 4),
@@ -51,6 +52,7 @@ _SERVICES: list[tuple[str, str, int]] = [
     ("telemetry", "v10.events.data.microsoft.com", 2),
     ("av", "iaus.activeupdate.trendmicro.com", 2),
     ("ntp", "ntp.nict.jp", 2),
+    ("partner", "exchange.partner-forum.or.jp", 1),
 ]
 POPULAR_SITES: list[str] = [
     "www.google.com", "www.yahoo.co.jp", "www.bing.com", "news.yahoo.co.jp", "www.nhk.or.jp", "www.e-gov.go.jp",
@@ -69,6 +71,7 @@ _PUBLIC_FIRST_OCTETS = np.array(
      182, 183, 185, 188, 193, 195, 202, 203, 210, 211, 218, 219, 220, 221, 222],
     dtype=np.int64,
 )
+# fmt: on
 
 
 class IpPool:
@@ -120,9 +123,13 @@ class Network:
         return f"{self.host_names[i]}.{DOMAIN}"
 
 
+MAX_HOSTS = 256 * 200 * 4
+
+
 def host_ip(i: int) -> str:
-    """PCs live in 10.1.0.0/16, 200 per /24 (addresses .20–.219)."""
-    return f"10.1.{i // 200}.{i % 200 + 20}"
+    """PCs live in 10.1.0.0/16 … 10.4.0.0/16, 200 per /24 (addresses .20–.219)."""
+    block, rest = divmod(i, 256 * 200)
+    return f"10.{1 + block}.{rest // 200}.{rest % 200 + 20}"
 
 
 def _long_tail_domains(rng: np.random.Generator, n: int, taken: set[str]) -> list[str]:
@@ -189,7 +196,7 @@ def build_network(cfg: SimulationConfig, rng: np.random.Generator) -> Network:
     niche = rng.integers(len(POPULAR_SITES), len(domains), size=(n, cfg.favourites_per_host // 2))
     favourites[:, : niche.shape[1]] = niche
 
-    rate = cfg.web_flows_per_host_hour * rng.lognormal(-cfg.host_rate_sigma**2 / 2, cfg.host_rate_sigma, n)
+    rate = cfg.web_flows_per_host_hour * rng.lognormal(-(cfg.host_rate_sigma**2) / 2, cfg.host_rate_sigma, n)
     return Network(
         host_names=names,
         host_ips=ips,

@@ -7,11 +7,10 @@ the unset value ``-``. Formatting is done in Arrow's C++ kernels, so millions of
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -23,6 +22,7 @@ EMPTY = "(empty)"
 
 # Standard Zeek field lists and types (Zeek 4.x/5.x base scripts, plus ja3/ja3s from the ja3 package and the
 # pre-5.0 tx_hosts/rx_hosts/conn_uids layout of files.log, which most public datasets use).
+# fmt: off
 FIELDS: dict[str, list[tuple[str, str]]] = {
     "conn": [
         ("ts", "time"), ("uid", "string"), ("id.orig_h", "addr"), ("id.orig_p", "port"),
@@ -87,6 +87,7 @@ FIELDS: dict[str, list[tuple[str, str]]] = {
         ("duration", "interval"),
     ],
 }
+# fmt: on
 
 _CSV_OPTIONS = pcsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none", batch_size=65536)
 
@@ -143,17 +144,19 @@ def _column(value: Any, n: int) -> pa.Array:
     if isinstance(value, pa.ChunkedArray):
         value = value.combine_chunks()
     if isinstance(value, pa.Array):
-        arr = value if value.type == pa.string() else pc.cast(value, pa.string())
+        arr = value if value.type in (pa.string(), pa.int64()) else pc.cast(value, pa.string())
     elif isinstance(value, np.ndarray):
         if value.dtype.kind in "iu":
-            arr = fmt_int(value)
+            arr = pa.array(value.astype(np.int64, copy=False))  # the CSV writer formats integers natively
         elif value.dtype.kind == "b":
             arr = fmt_bool(value)
         else:
             arr = pa.array([str(v) for v in value], pa.string())
     elif isinstance(value, str):
-        return pa.array([value] * n, pa.string()) if n < 1024 else pc.cast(
-            pa.repeat(pa.scalar(value), n), pa.string()
+        return (
+            pa.array([value] * n, pa.string())
+            if n < 1024
+            else pc.cast(pa.repeat(pa.scalar(value), n), pa.string())
         )
     else:
         arr = pa.array([UNSET if v is None else str(v) for v in value], pa.string())
@@ -173,7 +176,7 @@ class ZeekLog:
         self.names = [name for name, _ in FIELDS[log]]
         self.rows = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._fh = pa.OSFile(str(path), "wb")  # Arrow's own file: writes release the GIL
         self._fh.write(header(log, open_epoch_s).encode())
         self._unset = pa.array([UNSET], pa.string())
 
@@ -197,9 +200,7 @@ class ZeekLog:
         table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
         if order is not None:
             table = table.take(pa.array(order))
-        buf = io.BytesIO()
-        pcsv.write_csv(table, buf, _CSV_OPTIONS)
-        self._fh.write(buf.getbuffer())
+        pcsv.write_csv(table, self._fh, _CSV_OPTIONS)
         self.rows += n
         return n
 
