@@ -115,3 +115,12 @@ def stats(
         table.add_row(name, f"{rows:,}")
     console.print(table)
     console.print(f"{len(sources)} sources, {quarantined:,} quarantined lines, tenants: {', '.join(lake.tenants())}")
+
+
+def _register_collect() -> None:
+    from leaktrace.ingest.net.cli import register
+
+    register(app)
+
+
+_register_collect()

@@ -1,6 +1,6 @@
 """Command-line pieces for the network sources, to be added to the main Typer app.
 
-``register(app)`` adds ``leaktrace collect --netflow [HOST]:PORT``. The file formats need no command of their
+``register(app)`` adds ``leaktrace collect (--netflow [HOST]:PORT | --interface IF)``. The file formats need no command of their
 own: once :mod:`leaktrace.ingest.net` is imported, ``leaktrace ingest`` recognises them.
 """
 
@@ -54,16 +54,51 @@ def run_collect_netflow(workspace: Path | None, listen: str, flush_seconds: floa
                f"{stats.rows} conn rows in {stats.batches} batches")
 
 
+def run_capture(workspace: Path | None, interface: str, flush_seconds: float = 1.0, tenant: str | None = None,
+                stop_event: threading.Event | None = None) -> None:
+    """Capture on ``interface`` until Ctrl-C (or ``stop_event``), printing one line per committed micro-batch."""
+    from leaktrace.collect.capture import LiveCapture
+    from leaktrace.workspace import Workspace
+
+    ws = Workspace.open(workspace)
+
+    def printed(key: str, rows: dict[str, int]) -> None:
+        typer.echo(f"batch {key}: " + ", ".join(f"{t}={n}" for t, n in sorted(rows.items())))
+
+    cap = LiveCapture(ws, interface, flush_seconds, tenant=tenant, on_batch=printed)
+    try:
+        cap.open()
+    except (PermissionError, OSError) as exc:
+        raise LeaktraceError(f"cannot capture on {interface}: {exc} (needs root or CAP_NET_RAW)") from None
+    typer.echo(f"capturing on {interface} into {ws.lake_dir} (Ctrl-C to stop)")
+    stop = stop_event or threading.Event()
+    try:
+        stats = cap.run(stop)
+    except KeyboardInterrupt:
+        cap.tracker.close()
+        cap.flush(wait=True)
+        stats = cap.stats
+    typer.echo(f"{stats.packets} packets, {stats.batches} batches: "
+               + ", ".join(f"{t}={n}" for t, n in sorted(stats.rows.items())))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``collect`` to ``app``."""
 
     @app.command()
     def collect(
-        netflow: Annotated[str, typer.Option("--netflow", help="UDP [HOST]:PORT to listen on, e.g. :2055.")],
+        netflow: Annotated[str | None, typer.Option("--netflow", help="UDP [HOST]:PORT to listen on, e.g. :2055.")]
+        = None,
+        interface: Annotated[str | None, typer.Option("--interface", "-i", help="Interface to capture on.")] = None,
         workspace: Annotated[Path | None, typer.Option("--workspace", "-w", envvar="LEAKTRACE_WORKSPACE",
                                                        help="Workspace folder.")] = None,
         flush: Annotated[float, typer.Option(help="Seconds between micro-batches.")] = 2.0,
-        tenant: Annotated[str | None, typer.Option(help="Tenant the flows belong to.")] = None,
+        tenant: Annotated[str | None, typer.Option(help="Tenant the data belong to.")] = None,
     ) -> None:
-        """Collect NetFlow v5/v9 and IPFIX over UDP into the lake, in micro-batches."""
-        run_collect_netflow(workspace, netflow, flush, tenant)
+        """Collect live: NetFlow v5/v9/IPFIX over UDP, or packets on an interface, into the lake in micro-batches."""
+        if (netflow is None) == (interface is None):
+            raise LeaktraceError("give exactly one of --netflow [HOST]:PORT or --interface IF")
+        if netflow is not None:
+            run_collect_netflow(workspace, netflow, flush, tenant)
+        else:
+            run_capture(workspace, str(interface), flush, tenant)

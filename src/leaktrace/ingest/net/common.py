@@ -81,7 +81,7 @@ class RowSink:
         sensor: str,
         source_format: str,
         source_file: str,
-        chunk_rows: int = 100_000,
+        chunk_rows: int = 20_000,
     ) -> None:
         self._write = write
         self.result = result

@@ -160,7 +160,7 @@ class DnsServerLogIngester:
             sink.note(f"{parser.skipped} server lines that are not queries skipped")
         if parser.no_time:
             sink.note(f"{parser.no_time} query lines carry no time (CoreDNS without a timestamp): ts left empty")
-        if year is None and parser.syslog_lines:
+        if year is None and parser.syslog_rows:
             sink.note(f"syslog dates have no year: {parser.guessed_year or mtime.year} assumed "
                       "(set LEAKTRACE_LOG_YEAR to override)")
         if ctx.on_progress:
@@ -180,6 +180,8 @@ class DnsLogParser:
         self.skipped = 0
         self.no_time = 0
         self.syslog_lines = 0
+        self.syslog_rows = 0  # rows whose time came from a year-less syslog date
+        self._from_syslog = False
         self.guessed_year: int | None = None
 
     def line(self, line_no: int, text: str, fallback_ts: float | None = None,
@@ -205,6 +207,7 @@ class DnsLogParser:
             ts, msg = self.clock.bind(mb["d"]), mb["rest"]
         if ts is None:
             ts = fallback_ts
+        self._from_syslog = m is not None
         if self._parse(line_no, msg, ts, prog):
             return
         chatter = CHATTER.match(msg) is not None
@@ -231,6 +234,7 @@ class DnsLogParser:
             })
             return True
         if (b := BIND.search(msg)) is not None:
+            self.syslog_rows += self._from_syslog
             self.sink.add("dns", {
                 "ts": ts, "src_ip": b["client"], "src_port": int(b["port"]), "dst_ip": b["server"] or None,
                 "dst_port": 53, "proto": "tcp" if "T" in b["flags"] else "udp", "query": b["name"].rstrip("."),
@@ -255,6 +259,7 @@ class DnsLogParser:
             name = q["name"]
             if name in self.open:
                 self._emit(name)
+            self.syslog_rows += self._from_syslog
             self.open[name] = {"ts": ts, "src_ip": q["client"], "dst_port": 53, "proto": "udp", "query": name,
                                "qclass": "C_INTERNET", "qtype": q["type"], "source_line": line_no,
                                "_answers": [], "_extra": {"server_log": "dnsmasq"}}

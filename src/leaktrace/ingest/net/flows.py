@@ -25,7 +25,7 @@ from leaktrace.ingest.net import dnswire, tlshello
 from leaktrace.ingest.net.common import Row, stable_id, to_json
 from leaktrace.ingest.net.httpstream import HttpConnection, looks_like_request, multipart_parts
 from leaktrace.ingest.net.magic import sniff_mime
-from leaktrace.ingest.net.packets import ACK, FIN, PROTO_NAMES, RST, SYN, TCP, UDP, Packet
+from leaktrace.ingest.net.packets import ACK, FIN, ICMP, ICMP6, PROTO_NAMES, RST, SYN, TCP, UDP, Packet
 
 PORT_APPS = {80: "http", 8080: "http", 3128: "http", 443: "ssl", 8443: "ssl", 993: "ssl", 995: "ssl",
              465: "ssl", 22: "ssh", 25: "smtp", 587: "smtp", 53: "dns", 5353: "dns", 5355: "dns", 123: "ntp",
@@ -55,7 +55,7 @@ Emit = Callable[[str, Row], None]
 class Flow:
     __slots__ = (
         "uid", "key", "first_pkt", "ts_first", "ts_last", "proto", "orig", "resp", "pkts", "bytes", "ip_bytes",
-        "missed", "next_seq", "hist", "app", "app_by", "tls_buf", "tls", "http", "bursts", "burst", "closed_at",
+        "missed", "next_seq", "hist", "app", "app_by", "tls_buf", "tls", "http", "n_bursts", "burst", "closed_at",
         "first_rst", "flipped", "detect_left",
     )
 
@@ -79,8 +79,8 @@ class Flow:
         self.tls_buf: list[bytearray] | None = None
         self.tls: dict[str, Any] | None = None
         self.http: HttpConnection | None = None
-        self.bursts: list[list[float]] = []  # [start, end, bytes, packets]
-        self.burst: list[float] | None = None
+        self.n_bursts = 0  # bursts emitted so far
+        self.burst: list[float] | None = None  # the open burst: [start, end, bytes, packets]
         self.closed_at: float | None = None
         self.first_rst: int | None = None
         self.detect_left = 3  # payload packets on which to try application detection
@@ -111,8 +111,6 @@ class Flow:
                 return "RSTRH"
             return "RSTR"
         if syn and not synack:
-            if not self.pkts[1]:
-                return "SH" if ofin else "S0"
             return "SH" if ofin else "S0"
         if synack and not syn:
             return "SHR" if rfin else "OTH"
@@ -127,11 +125,26 @@ class Flow:
         return "S1"
 
 
+# ICMP reply type -> its request type (v4 echo, timestamp, info, mask; v6 echo)
+_ICMP_REPLY = {(1, 0): 8, (1, 14): 13, (1, 16): 15, (1, 18): 17, (58, 129): 128}
+
+
+def _icmp_as_flow(p: Packet) -> Packet:
+    """ICMP as Zeek sees it: "ports" are (request type, 0), so a request and its reply share one flow; a reply
+    seen first is flipped (its receiver originated the exchange)."""
+    req = _ICMP_REPLY.get((p.proto, p.sport))
+    if req is None:
+        return p._replace(sport=p.sport, dport=0)
+    return p._replace(sport=0, dport=req)
+
+
 def _flip(p: Packet) -> bool:
     if p.proto == TCP:
         if p.flags & SYN:
             return bool(p.flags & ACK)
         return p.sport < 1024 <= p.dport
+    if p.proto in (ICMP, ICMP6):
+        return p.sport == 0 and p.dport != 0  # a reply seen first (see _icmp_as_flow)
     if p.proto == UDP:
         if p.sport in DNS_PORTS and p.dport not in DNS_PORTS and len(p.payload) > 2 and p.payload[2] & 0x80:
             return True
@@ -149,6 +162,7 @@ class FlowTracker:
         self.flows: dict[tuple[Any, ...], Flow] = {}
         self.dns_pending: dict[tuple[Any, ...], tuple[float, Row]] = {}
         self.now = 0.0
+        self.idx = 0
         self._since_sweep = 0
         self._last_sweep: float | None = None
         self.bad_dns = 0
@@ -157,6 +171,9 @@ class FlowTracker:
     # -- packets ---------------------------------------------------------------------------------------------
     def packet(self, idx: int, ts: float, p: Packet) -> None:
         self.now = ts
+        self.idx = idx
+        if p.proto in (ICMP, ICMP6):
+            p = _icmp_as_flow(p)
         a, b = (p.src, p.sport), (p.dst, p.dport)
         key = (p.proto, a, b) if a <= b else (p.proto, b, a)
         f = self.flows.get(key)
@@ -269,8 +286,37 @@ class FlowTracker:
             b[3] += 1
             return
         if b is not None:
-            f.bursts.append(b)
+            self._emit_burst(f)
         f.burst = [ts, ts, float(n), 1.0]
+
+    def _emit_burst(self, f: Flow) -> None:
+        """Emit the flow's open burst (if big enough) as soon as it is over: uploads show while in progress."""
+        b = f.burst
+        f.burst = None
+        if b is None or b[2] < self.opt.burst_min_bytes:
+            return
+        start, end, nbytes, npkts = b
+        self.emit("upload_bursts", {
+            "uid": f.uid, "src_ip": f.orig[0], "src_port": f.orig[1], "dst_ip": f.resp[0], "dst_port": f.resp[1],
+            "source_line": f.first_pkt, "ts": start, "burst_index": f.n_bursts, "start": start, "end": end,
+            "bytes": int(nbytes), "packets": int(npkts),
+        })
+        f.n_bursts += 1
+
+    def snapshot(self) -> list[Row]:
+        """``conn`` rows of the flows still open, as of now (``extra.in_progress``): not written to the lake,
+        for live monitoring of uploads before their connection closes."""
+        rows = []
+        for f in self.flows.values():
+            rows.append({
+                "ts": f.ts_first, "uid": f.uid, "src_ip": f.orig[0], "src_port": f.orig[1], "dst_ip": f.resp[0],
+                "dst_port": f.resp[1], "proto": PROTO_NAMES.get(f.proto, str(f.proto)), "app": f.app,
+                "duration": f.ts_last - f.ts_first, "bytes_out": f.bytes[0], "bytes_in": f.bytes[1],
+                "pkts_out": f.pkts[0], "pkts_in": f.pkts[1], "ip_bytes_out": f.ip_bytes[0],
+                "ip_bytes_in": f.ip_bytes[1], "state": f.state(), "history": f.hist,
+                "missed_bytes": f.missed[0] + f.missed[1], "extra": to_json({"in_progress": True}),
+            })
+        return rows
 
     def _dns(self, f: Flow, d: int, data: bytes, ts: float, p: Packet) -> None:
         messages = []
@@ -293,7 +339,7 @@ class FlowTracker:
                 row: Row = {
                     "ts": ts, "uid": f.uid, "src_ip": p.src, "src_port": p.sport, "dst_ip": p.dst,
                     "dst_port": p.dport, "proto": PROTO_NAMES.get(p.proto), "trans_id": msg.id,
-                    "query": msg.qname, "qclass": msg.qclass, "qtype": msg.qtype, "source_line": None,
+                    "query": msg.qname, "qclass": msg.qclass, "qtype": msg.qtype, "source_line": self.idx,
                 }
                 self.dns_pending[(client, server, msg.id, msg.qname)] = (ts, row)
                 continue
@@ -358,6 +404,8 @@ class FlowTracker:
             closed = f.closed_at is not None and now - f.closed_at > self.opt.close_delay
             if closed or now - f.ts_last > timeout:
                 self._finish(f)
+            elif f.burst is not None and now - f.burst[1] > self.opt.burst_gap:
+                self._emit_burst(f)
         stale = [k for k, (qts, _) in self.dns_pending.items() if now - qts > self.opt.udp_timeout]
         for k in stale:
             self.emit("dns", self.dns_pending.pop(k)[1])
@@ -388,15 +436,7 @@ class FlowTracker:
             "extra": to_json({"app_by": app_by, "missed_bytes_out": f.missed[0] or None,
                               "missed_bytes_in": f.missed[1] or None}),
         })
-        if f.burst is not None:
-            f.bursts.append(f.burst)
-        index = 0
-        for start, end, nbytes, npkts in f.bursts:
-            if nbytes < self.opt.burst_min_bytes:
-                continue
-            self.emit("upload_bursts", {**base, "ts": start, "burst_index": index, "start": start, "end": end,
-                                        "bytes": int(nbytes), "packets": int(npkts)})
-            index += 1
+        self._emit_burst(f)
         if f.tls is not None:
             self._emit_tls(f, base)
         if f.http is not None:
