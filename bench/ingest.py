@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import duckdb
+
 from leaktrace.sim.bulk import write_conn_log
 
 CONN_TYPES = {
