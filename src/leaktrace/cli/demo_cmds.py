@@ -20,7 +20,8 @@ from leaktrace.workspace import Workspace
 # Later stages of the demo, each a function (ws, sim_dir, ground_truth) -> None, run when installed.
 DEMO_STAGES = [
     "leaktrace.cli.detect_cmds:demo_stage",
-    "leaktrace.cli.documents_cmds:demo_stage",
+    "leaktrace.cli.investigate_cmds:demo_stage",
+    "leaktrace.cli.report_cmds:demo_stage",
 ]
 
 
@@ -51,9 +52,9 @@ def demo(
     truth = json.loads((sim_dir / "ground_truth.json").read_text(encoding="utf-8"))
     console.print(f"scenario written to {sim_dir}", soft_wrap=True)
 
-    console.rule("2. ingest the Zeek logs into the lake")
+    console.rule("2. ingest the Zeek logs and the PCs' endpoint events into the lake")
     ws = Workspace.init(out / "workspace", internal=["10.0.0.0/8"], tenant="ministry")
-    summary = run_ingest(ws, [sim_dir / "zeek"])
+    summary = run_ingest(ws, [sim_dir / "zeek", sim_dir / "endpoint"])
     print_summary(summary)
     counts = Lake(ws.lake_dir).row_counts()
     table = Table(title="what the lake holds", show_edge=False)

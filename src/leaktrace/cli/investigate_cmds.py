@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.panel import Panel
@@ -26,6 +28,17 @@ def investigate_incident(ws: Workspace, incident_id: str) -> Attribution:
     return attribute(case, inventory_refs(ws))
 
 
+def _short_paths(paths: list[str]) -> list[str]:
+    """Paths without the prefix they all share (the share's root), for a readable table."""
+    parts = [p.replace("\\", "/").split("/") for p in paths]
+    if len(parts) < 2:
+        return [p[-1] for p in parts]
+    common = 0
+    while all(len(p) > common + 1 and p[common] == parts[0][common] for p in parts):
+        common += 1
+    return ["/".join(p[common:]) for p in parts]
+
+
 def print_attribution(result: Attribution, title: str = "") -> None:
     r = result.rollup
     console.print(Panel(f"[bold]{r.sentence}[/]\n"
@@ -36,8 +49,10 @@ def print_attribution(result: Attribution, title: str = "") -> None:
     table = Table(title="documents probably taken", show_edge=False)
     for col in ("level", "document", "people", "confidence", "first read by implant"):
         table.add_column(col)
-    for d in result.taken():
-        table.add_row(d.level or "?", d.inventory_path or d.path, str(d.people or ""), f"{d.confidence:.2f}",
+    taken = result.taken()
+    shown = _short_paths([d.path for d in taken])
+    for d, name in zip(taken, shown, strict=True):
+        table.add_row(d.level or "?", name, str(d.people or ""), f"{d.confidence:.2f}",
                       f"{d.first_read:%Y-%m-%d %H:%M:%S}" if d.first_read else "")
     console.print(table)
     tl = Table(title="timeline (UTC)", show_edge=False)
@@ -74,3 +89,31 @@ def investigate(
         print(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
         print_attribution(result, title=incident_id or "")
+
+
+def demo_stage(ws: Workspace, sim_dir: Path, truth: dict[str, Any]) -> None:
+    """`leaktrace demo`: scan the share into the inventory, then say which documents the top incident took."""
+    from leaktrace.documents import Inventory, scan
+    from leaktrace.incidents.store import Store
+
+    console.rule("4. inventory the file share: sensitivity levels, personal data, fingerprints")
+    with console.status("scanning the share…"), Inventory(ws) as inv:
+        records = list(scan([sim_dir / "share"], ws.config))
+        inv.upsert(records)
+    levels = Counter(r.level or "(none)" for r in records)
+    console.print("documents by level: " + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())))
+    incidents = Store.for_state_dir(ws.state_dir).incidents()
+    if not incidents:
+        console.print("[yellow]no incident to investigate[/]")
+        return
+    top = incidents[0]
+    console.rule(f"5. investigate {top.id}: which documents left, how, and who acted")
+    result = investigate_incident(ws, top.id)
+    print_attribution(result, title=top.id)
+    expected = {d["path"] for d in truth.get("documents_taken", [])}
+    got = {(d.inventory_path or d.path).replace("\\", "/").split("/share/", 1)[-1] for d in result.taken()}
+    if expected:
+        hits = len(expected & got)
+        console.print(f"against the ground truth: {hits} of {len(expected)} documents found, "
+                      f"{len(got) - hits} extra; highest level {result.rollup.highest_level} "
+                      f"(truth {truth.get('highest_level_text')})")

@@ -96,6 +96,10 @@ def find_actors(case: Case) -> Actors:
     pid_images = {(r["pid"], basename(r.get("image"))) for r in rows if r.get("pid") is not None} | seed_pids
     start = min((r["ts"] for r in rows if r.get("ts")), default=None)
     found = Actors(actors, pid_images, sorted(rows, key=lambda r: r["ts"]), start)
+    # the C2 set: external servers the implant's own programs talk to. A system process that is an actor only
+    # because it talked to the incident's server (an injected svchost, say) adds nothing: its other traffic
+    # is its own.
     found.servers = {r["dst_ip"] for r in case.endpoint_conn
-                     if found.has(r) and not is_internal(r.get("dst_ip"), case.internal)} | servers
+                     if found.has(r) and basename(r.get("image")) not in LAUNCHERS
+                     and not is_internal(r.get("dst_ip"), case.internal)} | servers
     return found
