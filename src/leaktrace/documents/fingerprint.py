@@ -10,7 +10,8 @@ case-folded, no spaces/punctuation, so a PDF print of a .docx or a re-wrapped pa
   a fingerprint (a Japanese sentence, half an English one). Density is about ``2 / (W + 1)`` = 12 % of
   positions: ~1,200 fingerprints (9.4 KB) for a 10,000-character document.
 * k-gram hashes: polynomial hash of the code points mod 2^64 (vectorised with numpy), then a splitmix64
-  finaliser so the low bits are well mixed; robust winnowing keeps the rightmost minimum of each window.
+  finaliser so the low bits are well mixed; winnowing keeps the minimum of each window (window minima
+  by doubling, a few vectorised passes).
   Values are stored as signed 64-bit ints (SQLite's integer range).
 
 Texts shorter than K characters get one fingerprint: the hash of the whole (normalised) text.
@@ -22,7 +23,6 @@ import hashlib
 from collections.abc import Collection
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from leaktrace.documents.normalize import fingerprint_text, normalized_text_for_hash
 
@@ -64,16 +64,31 @@ def kgram_hashes(chars: str, k: int = K) -> np.ndarray:
         return _mix(h)
 
 
+def window_minima(hashes: np.ndarray, w: int) -> np.ndarray:
+    """min(hashes[i : i + w]) for every full window, by doubling (log2 w vectorised passes)."""
+    m, width = hashes, 1
+    while width * 2 <= w:
+        m = np.minimum(m[:-width], m[width:])
+        width *= 2
+    if width < w:  # two overlapping power-of-two windows cover any width
+        m = np.minimum(m[: len(hashes) - w + 1], m[w - width : w - width + len(hashes) - w + 1])
+    return m
+
+
 def winnow(hashes: np.ndarray, w: int = W) -> np.ndarray:
-    """Robust winnowing: the rightmost minimum of every window of ``w`` hashes, each position once."""
+    """Winnowing: the minimum hash of every window of ``w`` hashes (consecutive repeats dropped).
+
+    Only hash *values* are kept (a set of fingerprints), so the tie-breaking rule between equal hashes in
+    one window (robust winnowing picks the rightmost) does not change the result.
+    """
     if len(hashes) == 0:
         return hashes
     if len(hashes) <= w:
-        return np.unique(hashes[[len(hashes) - 1 - int(np.argmin(hashes[::-1]))]])
-    windows = sliding_window_view(hashes, w)
-    rightmost = w - 1 - np.argmin(windows[:, ::-1], axis=1)
-    positions = np.unique(np.arange(len(windows)) + rightmost)
-    return hashes[positions]
+        return hashes[[int(np.argmin(hashes))]]
+    m = window_minima(hashes, w)
+    keep = np.ones(len(m), dtype=bool)
+    keep[1:] = m[1:] != m[:-1]
+    return m[keep]
 
 
 def fingerprints(text: str, k: int = K, w: int = W) -> frozenset[int]:

@@ -56,6 +56,8 @@ class Member:
 
     name: str
     data: bytes
+    status: Status = Status.OK  # e.g. ENCRYPTED for an encrypted zip member: listed, not read
+    reason: str | None = None
 
 
 @dataclass

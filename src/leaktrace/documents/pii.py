@@ -8,6 +8,7 @@ hyphen look-alikes, ー between digits). Hit *values* stay in memory for distinc
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,7 +41,6 @@ class PiiHit:
     kind: str
     value: str  # normalised identifier (kept in memory only)
     confidence: float
-    line: int  # 0-based line index within the segment
 
 
 _MYNUM = re.compile(r"(?<![0-9])([0-9]{4})[ .-]?([0-9]{4})[ .-]?([0-9]{4})(?![0-9])")
@@ -61,7 +61,7 @@ KW_CORP = re.compile(r"法人番号|登録番号|corporate number", re.IGNORECAS
 KW_PHONE = re.compile(r"電話|TEL|携帯|連絡先|FAX|phone", re.IGNORECASE)
 KW_PASSPORT = re.compile(r"パスポート|旅券|passport", re.IGNORECASE)
 KW_LICENCE = re.compile(r"運転免許|免許証|driver'?s? licen[cs]e", re.IGNORECASE)
-KW_BANK = re.compile(r"口座|普通預金|当座預金|account", re.IGNORECASE)
+KW_BANK = re.compile(r"口座|普通預金|当座預金|bank account|account (?:no|number)", re.IGNORECASE)
 LICENCE_AREAS = {10, 11, 12, 13, 14, *range(20, 26), 30, *range(40, 50), *range(50, 56), *range(60, 66),
                  *range(70, 75), *range(80, 84), *range(90, 98)}
 PERSONAL_KINDS = ("my_number", "passport", "drivers_licence", "email", "phone", "bank_account")
@@ -77,22 +77,24 @@ def _near(kw: re.Pattern[str], text: str, s: int, e: int, window: int) -> int | 
     return best
 
 
-def _line_of(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos)
-
-
 def find_pii(text: str) -> list[PiiHit]:
     """All personal-data hits in one text (confidence < 0.6 included, flagged low)."""
     t = nfkc(text)
     hits: list[PiiHit] = []
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []  # taken spans, sorted and disjoint: a span is not reported twice
+    ends: list[int] = []
 
     def add(kind: str, value: str, conf: float, s: int, e: int) -> None:
-        hits.append(PiiHit(kind, value, conf, _line_of(t, s)))
-        taken.append((s, e))
+        hits.append(PiiHit(kind, value, conf))
+        i = bisect.bisect_left(starts, s)
+        starts.insert(i, s)
+        ends.insert(i, e)
 
     def free(s: int, e: int) -> bool:
-        return all(e <= a or s >= b for a, b in taken)
+        i = bisect.bisect_left(starts, s)
+        if i < len(starts) and starts[i] < e:
+            return False
+        return not (i > 0 and ends[i - 1] > s)
 
     for m in _EMAIL.finditer(t):
         add("email", m.group(0).lower(), HIGH, m.start(), m.end())
@@ -112,7 +114,7 @@ def find_pii(text: str) -> list[PiiHit]:
         elif my_number_ok(d):
             add("my_number", d, HIGH if mn is not None else LOW, m.start(), m.end())
         elif mn is not None:
-            hits.append(PiiHit("my_number_invalid", d, 0.3, _line_of(t, m.start())))
+            hits.append(PiiHit("my_number_invalid", d, 0.3))
     for m in _POSTAL.finditer(t):
         if free(m.start(), m.end()):
             add("postal_code", m.group(1) + m.group(2), HIGH, m.start(), m.end())
@@ -159,11 +161,13 @@ def _rows_with_names(seg: Segment) -> int:
 def summarize(segments: Iterable[Segment]) -> PiiSummary:
     """Counts per kind (confidence >= 0.6), high-confidence counts, and an estimate of the people concerned.
 
-    People = max(distinct values of any personal identifier kind, rows under a 氏名/name column).
+    People = max(distinct values of any personal identifier kind with confidence >= 0.75 — so check-digit-only
+    My Numbers without a keyword, typical of IDs in machine logs, do not count as people — and rows under a
+    氏名/name column).
     """
     summary = PiiSummary()
     distinct: dict[str, set[str]] = {}
-    rows = 0
+    tables: dict[str, list[Segment]] = {}
     for seg in segments:
         for hit in find_pii(seg.text):
             if hit.confidence < COUNTED:
@@ -171,9 +175,14 @@ def summarize(segments: Iterable[Segment]) -> PiiSummary:
             summary.counts[hit.kind] = summary.counts.get(hit.kind, 0) + 1
             if hit.confidence >= HIGH:
                 summary.high[hit.kind] = summary.high.get(hit.kind, 0) + 1
-            distinct.setdefault(hit.kind, set()).add(hit.value)
+            if hit.confidence >= MEDIUM:
+                distinct.setdefault(hit.kind, set()).add(hit.value)
         if seg.tabular:
-            rows = max(rows, _rows_with_names(seg))
+            tables.setdefault(seg.where, []).append(seg)
+    rows = 0
+    for parts in tables.values():  # a sheet's first rows and the rest are separate segments
+        joined = Segment(parts[0].zone, "\n".join(p.text for p in parts), parts[0].where, tabular=True)
+        rows = max(rows, _rows_with_names(joined))
     per_kind = [len(distinct.get(k, ())) for k in PERSONAL_KINDS]
     summary.people_estimate = max([rows, *per_kind])
     return summary

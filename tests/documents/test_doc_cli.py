@@ -1,0 +1,38 @@
+"""`leaktrace inventory` and `leaktrace documents` (metadata only, never document text)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from leaktrace.cli.app import app, load_commands
+from leaktrace.documents.samples import make_docx
+from leaktrace.workspace import Workspace
+
+SECRET_TEXT = "この文は画面に出てはいけない本文です"
+
+
+def test_inventory_and_documents(tmp_path: Path) -> None:
+    load_commands()
+    ws = Workspace.init(tmp_path / "ws")
+    share = tmp_path / "share"
+    share.mkdir()
+    make_docx(share / "a.docx", [SECRET_TEXT, "個人番号 123456789018"], header="機密性２情報")
+    (share / "b.jtd").write_bytes(b"\x00" * 64)
+    runner = CliRunner()
+    res = runner.invoke(app, ["inventory", "-w", str(ws.root), str(share)])
+    assert res.exit_code == 0, res.output
+    assert "機密性2" in res.output and "b.jtd" in res.output and "my_number" in res.output
+    assert SECRET_TEXT not in res.output
+    res = runner.invoke(app, ["inventory", "-w", str(ws.root), str(share), "--json"])
+    out = json.loads(res.output)
+    assert out["files"] == 2 and out["unchanged"] == 2 and out["not_read"][0]["status"] == "unsupported"
+    res = runner.invoke(app, ["documents", "-w", str(ws.root), "--level", "機密性2", "--json"])
+    docs = json.loads(res.output)
+    assert [Path(d["path"]).name for d in docs] == ["a.docx"]
+    assert docs[0]["pii_counts"] == {"my_number": 1}
+    assert SECRET_TEXT not in res.output
+    res = runner.invoke(app, ["documents", "-w", str(ws.root)])
+    assert res.exit_code == 0 and "a.docx" in res.output
