@@ -98,6 +98,27 @@ class Context:
     since: datetime | None = None
     indicators: list[dict[str, str]] = field(default_factory=list)
     params: dict[str, BaseModel] = field(default_factory=dict)
+    cache: bool = True
+    _cached: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def cached(self, name: str, build: Any) -> Any:
+        """Build an intermediate table once per run and keep it in the engine (a table in DuckDB's in-memory
+        catalog, a managed table in Spark), so detectors that share it do not recompute it."""
+        if name not in self._cached:
+            expr = build()
+            con = getattr(self.engine, "con", None)
+            if self.cache and con is not None and hasattr(con, "create_table"):
+                table = f"_leaktrace_{name}"
+                if (
+                    getattr(con, "name", "") == "duckdb"
+                ):  # ibis 12's DuckDB create_table(expr) fails on duckdb 2
+                    sql = con.compile(expr)
+                    con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{table}" AS {sql}')
+                    expr = con.table(table)
+                else:
+                    expr = con.create_table(table, expr, overwrite=True)
+            self._cached[name] = expr
+        return self._cached[name]
 
     def params_for(self, name: str, model: type[BaseModel]) -> Any:
         return self.params.get(name) or model()

@@ -5,20 +5,29 @@ Why not a fixed threshold: peers alert at 100–500 MB (Slips, Splunk, FTD), but
 and *how unusual* it is for the sender, not its size alone. The score is a product of two explained parts:
 
 ``volume`` (0–1): how much, and how unusual for this host
-    size      = log10(bytes/min_bytes) / log10(high_bytes/min_bytes), clamped   (1 MB → 0, 20 MB → 1)
-    excess    = log10(bytes/host_median) / 2, clamped   (host_median = the host's median bytes out per
-                window to all external servers; 100× its usual → 1)
+    size      = log10(bytes/min_bytes) / log10(high_bytes/min_bytes), clamped   (0.5 MB → 0, 1.5 MB → 0.37, 5 MB → 0.77, ≥ 10 MB → 1)
+    excess    = log10(bytes/host_median), clamped   (host_median = the host's median bytes out per
+                window to all external servers; 10× its usual → 1; 0.5 while the host has fewer than
+                ``min_baseline_windows`` active windows)
     volume    = size · (1 − w_excess + w_excess · excess)
 
 ``context`` (0–1): how little this server is part of normal business
     rarity    = 1 for a server used by one host, falling linearly to 0 at ``common_fraction`` of internal
-                hosts; 0.5 ("unknown") when fewer than ``min_population`` hosts are seen
+                hosts, or at ``common_hosts`` (5) hosts if that is fewer (a team's partner server is shared
+                business; a targeted leak goes to a server one or two hosts use); 0.5 ("unknown") when fewer than ``min_population`` hosts are seen
     novelty   = 1 − age/new_server_age, where age = window start − first time any host talked to the
                 server (a server first seen in the data just before the upload is new)
     asymmetry = (upload share − 0.5)/0.4, clamped   (≥ 90 % of the bytes going out → 1)
     context   = rarity · (1 − w_novelty + w_novelty · novelty) · (1 − w_asym + w_asym · asymmetry)
 
-``score = volume · context``. A 15 MB upload to a server only this host uses, first seen today, is ≈0.9
+``client``: when the upload's TLS client fingerprint (JA3) is used by at least ``common_hosts`` internal
+hosts (a common browser or office client), context is reduced by ``weight_common_client``: a person using
+a browser to send files to a partner looks like that; malware and exfil tools bring rare fingerprints (RITA's
+rare-signature idea applied to uploads). No JA3 (plain HTTP, no TLS log): no change.
+
+``score = volume · context · damping``, where damping = min(1, free_fanout / fanout) and fanout is the
+number of servers the host sent at least ``min_bytes`` to that day: a mail relay or proxy uploads megabytes
+to many rare servers every day, and none of them is unusual *for it*; a compromised PC sends to one. A 15 MB upload to a server only this host uses, first seen today, is ≈0.9
 (critical); a 60 MB upload to a service 40 of 500 hosts use has rarity 0 and scores 0 (not reported). The
 server is the registered domain of the SNI/HTTP host when known (so a cloud service on many IPs counts as
 one), else the IP. Windows: hourly and daily (a slow drip over a day is summed); per (host, server, day)
@@ -31,7 +40,6 @@ import math
 from datetime import UTC, datetime
 from typing import ClassVar
 
-import ibis
 from pydantic import Field
 
 from leaktrace.config import Strict
@@ -42,16 +50,36 @@ from leaktrace.detect.registry import detectors
 
 class ExfilParams(Strict):
     windows: list[int] = Field(default=[3600, 86400], description="window lengths in seconds")
-    min_bytes: int = Field(default=1_000_000, ge=0, description="bytes out per window below which nothing is scored")
-    high_bytes: int = Field(default=20_000_000, gt=0, description="bytes out at which the size part saturates")
-    weight_excess: float = Field(default=0.4, ge=0, le=1, description="share of volume from the host baseline")
+    min_bytes: int = Field(
+        default=500_000, ge=0, description="bytes out per window below which nothing is scored"
+    )
+    high_bytes: int = Field(
+        default=10_000_000, gt=0, description="bytes out at which the size part saturates"
+    )
+    weight_excess: float = Field(
+        default=0.4, ge=0, le=1, description="share of volume from the host baseline"
+    )
+    min_baseline_windows: int = Field(default=3, ge=1, description="host windows needed for a baseline")
     min_population: int = Field(default=10, ge=1, description="internal hosts needed to judge prevalence")
     common_fraction: float = Field(
         default=0.02, gt=0, le=1, description="share of internal hosts at which a server counts as common"
     )
+    common_hosts: int = Field(
+        default=5,
+        ge=2,
+        description="hosts at which a server is shared business, whatever the organisation size",
+    )
     new_server_age_hours: float = Field(default=168.0, gt=0, description="age below which a server is new")
     weight_novelty: float = Field(default=0.3, ge=0, le=1, description="weight of novelty in context")
-    weight_asymmetry: float = Field(default=0.3, ge=0, le=1, description="weight of upload asymmetry in context")
+    weight_asymmetry: float = Field(
+        default=0.3, ge=0, le=1, description="weight of upload asymmetry in context"
+    )
+    free_fanout: int = Field(
+        default=3, ge=1, description="servers a host may upload ≥ min_bytes to per day before damping"
+    )
+    weight_common_client: float = Field(
+        default=0.4, ge=0, le=1, description="context reduction when the TLS client (JA3) is common software"
+    )
     min_score: float = Field(default=0.2, ge=0, le=1, description="findings below this score are dropped")
 
 
@@ -67,6 +95,9 @@ class ExfilVolume:
         p: ExfilParams = ctx.params_for(self.name, ExfilParams)
         flows = outbound_named(ctx)
         pop = int(flows.src_ip.nunique().execute() or 0)
+        clients = (
+            flows.filter(flows.ja3.notnull()).group_by("ja3").aggregate(ja3_hosts=flows.src_ip.nunique())
+        )
         servers = flows.group_by("server").aggregate(
             hosts=flows.src_ip.nunique(), server_first=flows.epoch.min()
         )
@@ -87,16 +118,41 @@ class ExfilVolume:
                 dst_ip=w.dst_ip.argmax(w.bo),
                 name=w.name.argmax(w.bo),
                 top_uid=w.uid.argmax(w.bo),
+                ja3=w.ja3.argmax(w.bo),
             )
             agg = agg.filter(agg.bytes_out >= p.min_bytes)
             if since is not None:
                 agg = agg.filter(agg.win + size > since)
             agg = agg.join(baseline, "src_ip").join(servers, "server")
-            rows = agg.select(
-                "src_ip", "server", "win", "bytes_out", "bytes_in", "conns", "first", "last", "dst_ip",
-                "name", "top_uid", "host_median", "host_windows", "hosts", "server_first",
-            ).to_pyarrow().to_pylist()
+            agg = agg.left_join(clients, "ja3").drop("ja3_right")
+            rows = (
+                agg.select(
+                    "src_ip",
+                    "server",
+                    "win",
+                    "bytes_out",
+                    "bytes_in",
+                    "conns",
+                    "first",
+                    "last",
+                    "dst_ip",
+                    "name",
+                    "top_uid",
+                    "host_median",
+                    "host_windows",
+                    "hosts",
+                    "server_first",
+                    "ja3",
+                    "ja3_hosts",
+                )
+                .to_pyarrow()
+                .to_pylist()
+            )
+            fanout: dict[tuple[str, int], set[str]] = {}
             for r in rows:
+                fanout.setdefault((r["src_ip"], int(r["win"]) // 86400), set()).add(r["server"])
+            for r in rows:
+                r["fanout"] = len(fanout[(r["src_ip"], int(r["win"]) // 86400)])
                 f = self._score(ctx, p, r, size, pop)
                 if f is None:
                     continue
@@ -108,15 +164,20 @@ class ExfilVolume:
 
     def _score(self, ctx: Context, p: ExfilParams, r: dict, size: int, pop: int) -> Finding | None:
         b = float(r["bytes_out"])
-        size_part = clamp(math.log10(max(b, 1) / max(p.min_bytes, 1)) / math.log10(p.high_bytes / max(p.min_bytes, 1)))
+        size_part = clamp(
+            math.log10(max(b, 1) / max(p.min_bytes, 1)) / math.log10(p.high_bytes / max(p.min_bytes, 1))
+        )
         median = max(float(r["host_median"] or 0), 1.0)
-        excess = clamp(math.log10(max(b, 1) / median) / 2)
+        if int(r["host_windows"]) < p.min_baseline_windows:
+            excess = 0.5  # no baseline yet: neither usual nor unusual
+        else:
+            excess = clamp(math.log10(max(b, 1) / median))
         volume = size_part * (1 - p.weight_excess + p.weight_excess * excess)
         hosts = int(r["hosts"])
         if pop < p.min_population:
             rarity = 0.5
         else:
-            common = max(p.common_fraction * pop, 2.0)
+            common = min(max(p.common_fraction * pop, 2.0), float(p.common_hosts))
             rarity = clamp(1 - (hosts - 1) / (common - 1))
         age_h = max(0.0, (int(r["win"]) - int(r["server_first"])) / 3600)
         novelty = clamp(1 - age_h / p.new_server_age_hours)
@@ -128,7 +189,12 @@ class ExfilVolume:
             * (1 - p.weight_novelty + p.weight_novelty * novelty)
             * (1 - p.weight_asymmetry + p.weight_asymmetry * asym)
         )
-        score = clamp(volume * context)
+        damp = min(1.0, p.free_fanout / max(1, int(r.get("fanout", 1))))
+        ja3_hosts = int(r.get("ja3_hosts") or 0)
+        common_client = pop >= p.min_population and ja3_hosts >= p.common_hosts
+        if common_client:
+            context *= 1 - p.weight_common_client
+        score = clamp(volume * context * damp)
         if score < p.min_score:
             return None
         name = r["name"]
@@ -168,6 +234,11 @@ class ExfilVolume:
                 "upload_share": round(up_share, 3),
                 "asymmetry": round(asym, 3),
                 "context": round(context, 3),
+                "client_ja3": r.get("ja3"),
+                "client_ja3_hosts": ja3_hosts,
+                "common_client": common_client,
+                "host_upload_fanout": int(r.get("fanout", 1)),
+                "fanout_damping": round(damp, 3),
             },
             uids=[r["top_uid"]] if r["top_uid"] else [],
             window=f"{win_start.date().isoformat()}",

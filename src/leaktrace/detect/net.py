@@ -15,8 +15,16 @@ from typing import Any
 import ibis
 
 # never "external servers": multicast, broadcast, link-local, unspecified, loopback
-NON_ROUTABLE = ["224.0.0.0/4", "255.255.255.255/32", "169.254.0.0/16", "0.0.0.0/8", "127.0.0.0/8",
-                "ff00::/8", "fe80::/10", "::1/128"]
+NON_ROUTABLE = [
+    "224.0.0.0/4",
+    "255.255.255.255/32",
+    "169.254.0.0/16",
+    "0.0.0.0/8",
+    "127.0.0.0/8",
+    "ff00::/8",
+    "fe80::/10",
+    "::1/128",
+]
 
 MAX_PREFIXES = 512
 
@@ -41,9 +49,9 @@ def cidr_prefixes(cidr: str) -> tuple[list[str], list[str]]:
         return [], [str(net.network_address)]
     nibbles = max(1, min(4, (plen + 3) // 4))
     boundary = nibbles * 4
-    subnets = [net] if plen >= boundary else list(net.subnets(new_prefix=boundary))
+    subnets6: list[Any] = [net] if plen >= boundary else list(net.subnets(new_prefix=boundary))
     prefixes = []
-    for s in subnets:
+    for s in subnets6:
         first_group = s.network_address.exploded.split(":")[0]
         prefixes.append(first_group[:nibbles])
     return prefixes, []

@@ -19,6 +19,7 @@ def load_builtins() -> None:
         intel_match,
         long_connection,
         no_dns,
+        payload_download,
     )
 
 

@@ -1,0 +1,137 @@
+"""Connections to external IPs that the host never resolved: hard-coded C2 addresses, direct-IP uploads.
+
+A flow from an internal host to an external IP is "without DNS" when no DNS answer listed that IP at or
+before the connection, to any client (``scope = "org"``, the default: the host's own look-up may be cached or
+made through another resolver) or to that host (``scope = "host"``, as Slips does) (plus ``slack_seconds`` for log-timestamp skew). Hosts whose DNS we cannot
+see (fewer than ``min_host_queries`` queries in the data) are skipped, otherwise a sensor that misses DNS
+would flag everything. Infrastructure ports (DNS, NTP, DHCP, mDNS/LLMNR/SSDP) and ICMP are ignored.
+
+On its own this is weak evidence (many legitimate apps use literal IPs), so the score stays low:
+``base`` + ``rare_bonus`` if few hosts talk to the IP (with enough population) + ``volume_bonus`` if at least
+``volume_bytes`` were sent. With at least ``min_population`` hosts, IPs used by more than
+``max_prevalence`` of them are skipped (fleet software with built-in addresses). It mainly strengthens an incident built from other signals.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from leaktrace.config import Strict
+from leaktrace.detect.base import Context, Finding, clamp, to_dt
+from leaktrace.detect.common import epoch, outbound_named, since_epoch
+from leaktrace.detect.registry import detectors
+
+IGNORED_PORTS = [53, 123, 67, 68, 137, 138, 5353, 5355, 1900, 853]
+
+
+class NoDnsParams(Strict):
+    slack_seconds: int = Field(
+        default=2, ge=0, description="answer may follow the flow by this much (log skew)"
+    )
+    min_host_queries: int = Field(
+        default=10, ge=1, description="DNS queries a host needs for its DNS to count as seen"
+    )
+    scope: str = Field(
+        default="org",
+        pattern="^(org|host)$",
+        description="'org': no client ever resolved the IP first; 'host': this host did not (Slips)",
+    )
+    base: float = Field(default=0.2, ge=0, le=1, description="score of any unresolved external destination")
+    rare_bonus: float = Field(default=0.1, ge=0, le=1, description="added when ≤ rare_hosts hosts use the IP")
+    rare_hosts: int = Field(default=1, ge=1, description="hosts using the IP for the rarity bonus")
+    min_population: int = Field(default=10, ge=1, description="internal hosts needed for the rarity bonus")
+    max_prevalence: float = Field(
+        default=0.02, gt=0, le=1, description="with enough hosts, skip IPs more hosts than this share use"
+    )
+    volume_bytes: int = Field(default=1_000_000, ge=0, description="bytes out for the volume bonus")
+    volume_bonus: float = Field(default=0.1, ge=0, le=1, description="added when volume_bytes were sent")
+
+
+@detectors.register("no_dns")
+class NoDns:
+    """Outbound flows to IPs with no preceding DNS answer for that host."""
+
+    name: ClassVar[str] = "no_dns"
+    kind: ClassVar[str] = "no-dns"
+    Params: ClassVar[type[Strict]] = NoDnsParams
+
+    def run(self, ctx: Context) -> list[Finding]:
+        p: NoDnsParams = ctx.params_for(self.name, NoDnsParams)
+        dns = ctx.engine.table("dns")
+        seen = dns.group_by("src_ip").aggregate(nq=dns.count())
+        seen = seen.filter(seen.nq >= p.min_host_queries).select("src_ip")
+        answered = dns.filter(dns.answers.notnull() & (dns.answers != ""))
+        ans = answered.select(
+            src_ip=answered.src_ip, a=answered.answers.split(",").unnest(), t=epoch(answered.ts)
+        )
+        if p.scope == "org":  # resolved by anyone in the organisation (caches, proxies, other clients)
+            resolved = ans.group_by("a").aggregate(first_resolved=ans.t.min())
+        else:
+            resolved = ans.group_by(["src_ip", "a"]).aggregate(first_resolved=ans.t.min())
+        resolved = resolved.mutate(a=resolved.a.strip())
+        flows = outbound_named(ctx, with_names=False)
+        flows = flows.filter(
+            ~flows.dst_port.isin(IGNORED_PORTS) & (flows.proto.lower().fill_null("") != "icmp")
+        )
+        since = since_epoch(ctx)
+        if since is not None:
+            flows = flows.filter(flows.epoch >= since)
+        pop = int(flows.src_ip.nunique().execute() or 0)
+        hosts = flows.group_by("dst_ip").aggregate(hosts=flows.src_ip.nunique())
+        flows = flows.semi_join(seen, "src_ip")
+        cond = flows.dst_ip == resolved.a
+        if p.scope != "org":
+            cond = cond & (flows.src_ip == resolved.src_ip)
+        j = flows.left_join(resolved, cond)
+        j = j.filter(j.first_resolved.isnull() | (j.first_resolved > j.epoch + p.slack_seconds))
+        agg = (
+            j.group_by(["src_ip", "dst_ip"])
+            .aggregate(
+                n=j.count(),
+                first=j.epoch.min(),
+                last=j.epoch.max(),
+                bytes_out=j.bo.sum(),
+                bytes_in=j.bi.sum(),
+                port=j.dst_port.argmax(j.bo),
+                top_uid=j.uid.argmax(j.bo),
+            )
+            .join(hosts, "dst_ip")
+        )
+        if pop >= p.min_population:
+            agg = agg.filter(agg.hosts <= max(1.0, p.max_prevalence * pop))
+        out = []
+        for r in agg.to_pyarrow().to_pylist():
+            bonus = {}
+            if pop >= p.min_population and int(r["hosts"]) <= p.rare_hosts:
+                bonus["rare"] = p.rare_bonus
+            if int(r["bytes_out"] or 0) >= p.volume_bytes:
+                bonus["volume"] = p.volume_bonus
+            score = clamp(p.base + sum(bonus.values()))
+            out.append(
+                Finding(
+                    detector=self.name,
+                    kind=self.kind,
+                    tenant=ctx.tenant,
+                    src_ip=r["src_ip"],
+                    dst_ip=r["dst_ip"],
+                    first_ts=to_dt(r["first"]),
+                    last_ts=to_dt(r["last"]),
+                    score=score,
+                    bytes_out=int(r["bytes_out"] or 0),
+                    bytes_in=int(r["bytes_in"] or 0),
+                    conn_count=int(r["n"]),
+                    summary=f"{r['n']} connections to {r['dst_ip']}:{r['port']} without a DNS lookup",
+                    evidence={
+                        "connections": int(r["n"]),
+                        "port": r["port"],
+                        "base": p.base,
+                        "bonus": bonus,
+                        "server_hosts": int(r["hosts"]),
+                        "population": pop,
+                    },
+                    uids=[r["top_uid"]] if r["top_uid"] else [],
+                )
+            )
+        return out

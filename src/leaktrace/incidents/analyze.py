@@ -1,0 +1,153 @@
+"""``analyze``: run the detectors over the lake, store findings, regroup incidents. Incremental by default.
+
+Incremental approach. The lake manifest records when each Parquet file was committed; a run stores the
+highest commit time it has seen (the watermark). The next run looks only at files committed after it and
+reads, from their Parquet statistics, the earliest record timestamp they contain (``since``). Detectors get
+``since`` in their context:
+
+* per-record detectors (no DNS, archive upload, indicators) read only records at or after ``since``;
+* aggregate detectors (exfil volume, beacon, long connection, DNS tunnel) still read the history they need
+  (host baselines, server first-seen and prevalence, the 24 h beacon window) but only score the windows and
+  pairs that have records at or after ``since``; earlier findings stay stored.
+
+Findings are upserted by a stable key (detector, host, server, window), so a re-scored window replaces its
+old finding. When indicators were added since the last run, the indicator detector hunts all history.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from leaktrace.detect.base import Context, Finding
+from leaktrace.detect.registry import detectors
+from leaktrace.engine import Engine
+from leaktrace.incidents.db import IncidentRow, RunRow
+from leaktrace.incidents.hosts import host_names
+from leaktrace.incidents.scoring import IncidentParams
+from leaktrace.incidents.store import Store
+from leaktrace.lake import Lake
+from leaktrace.workspace import Workspace
+
+NETWORK_TABLES = ["conn", "dns", "http", "tls", "net_files"]
+
+
+@dataclass
+class AnalysisResult:
+    mode: str
+    since: datetime | None
+    seconds: float
+    findings: int
+    per_detector: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    incidents: list[IncidentRow] = field(default_factory=list)
+
+
+def min_ts(files: list[Any]) -> datetime | None:
+    """The earliest ``ts`` in Parquet files, from row-group statistics (no data read)."""
+    best: datetime | None = None
+    for path in files:
+        meta = pq.ParquetFile(path).metadata
+        try:
+            col = meta.schema.names.index("ts")
+        except ValueError:
+            continue
+        for i in range(meta.num_row_groups):
+            stats = meta.row_group(i).column(col).statistics
+            if stats is None or not stats.has_min_max:
+                return datetime(1970, 1, 1, tzinfo=UTC)
+            value = stats.min
+            if isinstance(value, datetime):
+                value = value if value.tzinfo else value.replace(tzinfo=UTC)
+                best = value if best is None or value < best else best
+    return best
+
+
+def make_context(ws: Workspace, engine: Any, tenant: str, store: Store, since: datetime | None) -> Context:
+    cfg = ws.config
+    params = {name: cfg.detector_params(name, cls.Params) for name, cls in detectors.items()}
+    return Context(
+        engine=engine,
+        tenant=tenant,
+        internal=cfg.internal_networks(tenant),
+        allow_servers=list(cfg.allowlist.servers),
+        allow_hosts=list(cfg.allowlist.hosts),
+        since=since,
+        indicators=store.indicators(),
+        params=params,
+    )
+
+
+def incident_params(ws: Workspace) -> IncidentParams:
+    return (
+        ws.config.detector_params("incidents", IncidentParams)
+        if "incidents" in ws.config.detect
+        else IncidentParams()
+    )
+
+
+def analyze(
+    ws: Workspace,
+    tenant: str | None = None,
+    full: bool = False,
+    only: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+    engine: Any = None,
+) -> AnalysisResult:
+    tenant = tenant or ws.tenant
+    started = time.perf_counter()
+    store = Store.for_state_dir(ws.state_dir)
+    lake = Lake(ws.lake_dir)
+    last = None if full else store.last_run(tenant)
+    watermark = max((float(s["committed_at"]) for s in lake.sources(tenant)), default=0.0)  # type: ignore[arg-type]
+    indicators = store.indicators()
+    since: datetime | None = None
+    mode = "full"
+    if last is not None:
+        new_files = [f for t in NETWORK_TABLES for f in lake.files(t, tenant=tenant, since=last.watermark)]
+        mode = "incremental"
+        since = min_ts(new_files) if new_files else None
+        if not new_files and len(indicators) == last.indicators:
+            mode = "unchanged"
+    eng = engine or Engine.for_lake(lake, tenant)
+    ctx = make_context(ws, eng, tenant, store, since)
+    names = only or detectors.names()
+    result = AnalysisResult(mode=mode, since=since, seconds=0.0, findings=0)
+    all_findings: list[Finding] = []
+    if mode != "unchanged":
+        for name in names:
+            det = detectors.get(name)()
+            ctx.since = since
+            if name == "intel" and last is not None and len(indicators) != last.indicators:
+                ctx.since = None  # new indicators: hunt back through all history
+            elif mode == "incremental" and since is None:
+                continue
+            if progress:
+                progress(name)
+            t0 = time.perf_counter()
+            found = det.run(ctx)
+            result.timings[name] = round(time.perf_counter() - t0, 3)
+            result.per_detector[name] = len(found)
+            all_findings.extend(found)
+    store.upsert_findings(all_findings)
+    touched = None if mode == "full" else {f.src_ip for f in all_findings}
+    result.incidents = store.regroup(tenant, incident_params(ws), host_names(ws, eng), hosts=touched)
+    result.findings = len(all_findings)
+    result.seconds = round(time.perf_counter() - started, 3)
+    store.record_run(
+        RunRow(
+            tenant=tenant,
+            seconds=result.seconds,
+            watermark=max(watermark, last.watermark if last else 0),
+            since=since,
+            indicators=len(indicators),
+            findings=len(all_findings),
+            mode=mode,
+        )
+    )
+    return result
