@@ -37,6 +37,8 @@ COMMAND_MODULES = [
     "leaktrace.cli.documents_cmds",
     "leaktrace.cli.investigate_cmds",
     "leaktrace.cli.respond_cmds",
+    "leaktrace.cli.live_cmds",
+    "leaktrace.cli.report_cmds",
     "leaktrace.cli.demo_cmds",
 ]
 
