@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from helpers import engine, run
+from tests.conftest import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "korving-dns-tunnel"
+DATA = SHARED_DATA / "korving-dns-tunnel"
 LINE = re.compile(r'^\[INFO\] ([0-9.]+):\d+ - \d+ "(\S+) IN (\S+) \S+ \d+ \S+ \d+" (\S+)')
 pytestmark = [pytest.mark.realdata, pytest.mark.skipif(not DATA.exists(), reason=f"{DATA} is absent")]
 

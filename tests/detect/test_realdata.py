@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.conftest import SHARED_DATA
 
 from leaktrace.incidents import analyze
 from leaktrace.workspace import Workspace
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+DATA = SHARED_DATA
 pytestmark = [
     pytest.mark.realdata,
     pytest.mark.skipif(not DATA.exists(), reason=f"shared data folder {DATA} is absent"),
