@@ -9,10 +9,11 @@ keep theirs in ``source_line``.
 
 from __future__ import annotations
 
+import io
 import mmap
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -186,6 +187,32 @@ class _BadLocator:
         return g + self.seg.first_line
 
 
+class _SegmentReader(io.RawIOBase):
+    """The bytes ``[start, end)`` of a file as a read-only stream (Arrow reads it block by block, so memory
+    stays at a few blocks whatever the file size)."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        super().__init__()
+        self._f = path.open("rb")
+        self._f.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(b)[: min(len(b), self._left)]
+        n = self._f.readinto(view)
+        self._left -= n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
 def _reason(text: str) -> str:
     return "empty line" if not text.strip() else "wrong number of fields"
 
@@ -203,16 +230,19 @@ class ZeekTsvIngester:
             return result
         with source.path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             segments = scan_segments(mm, source.name)
-            with pa.memory_map(str(source.path), "r") as arrow_map:
-                buf = arrow_map.read_buffer()
-                for seg in segments:
-                    self._read_segment(mm, buf, seg, source, batch, ctx, result)
+            if hasattr(mmap, "MADV_DONTNEED"):
+                # the scan touched every page: hand them back (the data is read again as a stream below;
+                # the map stays for locating the rare rejected line)
+                mm.madvise(mmap.MADV_DONTNEED)
+            for seg in segments:
+                with _SegmentReader(source.path, seg.start, seg.end) as stream:
+                    self._read_segment(mm, stream, seg, source, batch, ctx, result)
         return result
 
     def _read_segment(
         self,
         mm: mmap.mmap,
-        buf: pa.Buffer,
+        stream: _SegmentReader,
         seg: Segment,
         source: Source,
         batch: StagedBatch,
@@ -231,7 +261,7 @@ class ZeekTsvIngester:
             if note not in result.notes:
                 result.notes.append(note)
         reader = pcsv.open_csv(
-            pa.BufferReader(buf.slice(seg.start, seg.end - seg.start)),
+            stream,
             read_options=pcsv.ReadOptions(column_names=names, block_size=BLOCK_SIZE, use_threads=True),
             parse_options=pcsv.ParseOptions(
                 delimiter=h.separator, quote_char=False, escape_char=False, newlines_in_values=False,
