@@ -48,6 +48,29 @@ class Vocab:
 
 PROTOS = ["tcp", "udp", "icmp"]
 TCP, UDP = 0, 1
+
+# Neutral values of the optional flow columns (``ts``, ``src``, ``dst`` and ``dport`` have none).
+FLOW_DEFAULTS: dict[str, int] = {
+    "dur": 0,
+    "sport": 0,
+    "proto": TCP,
+    "service": 0,
+    "ob": 0,
+    "rb": 0,
+    "state": 0,
+    "sni": -1,
+    "ja3": 0,
+    "hhost": -1,
+    "huri": 0,
+    "hmethod": 0,
+    "hstatus": 0,
+    "hmime": 0,
+    "hua": 0,
+    "dnsq": -1,
+    "dnsans": -1,
+    "tag": -1,
+}
+REQUIRED_COLUMNS = ("ts", "src", "dst", "dport")
 SERVICES = ["-", "ssl", "http", "dns", "gssapi,smb,krb", "smtp", "ntp", "dhcp", "krb_tcp", "ldap_tcp"]
 SVC = {name: i for i, name in enumerate(SERVICES)}
 STATES = ["SF", "S0", "REJ", "RSTO", "RSTR", "S1", "SH", "OTH"]
@@ -136,29 +159,9 @@ class Flows:
     @staticmethod
     def make(n: int, **cols: Any) -> Flows:
         """A batch of ``n`` flows; unspecified columns get neutral defaults, scalars are broadcast."""
-        defaults: dict[str, int] = {
-            "dur": 0,
-            "sport": 0,
-            "proto": TCP,
-            "service": 0,
-            "ob": 0,
-            "rb": 0,
-            "state": 0,
-            "sni": -1,
-            "ja3": 0,
-            "hhost": -1,
-            "huri": 0,
-            "hmethod": 0,
-            "hstatus": 0,
-            "hmime": 0,
-            "hua": 0,
-            "dnsq": -1,
-            "dnsans": -1,
-            "tag": -1,
-        }
         out: dict[str, np.ndarray] = {}
         for f in fields(Flows):
-            value = cols.get(f.name, defaults.get(f.name))
+            value = cols.get(f.name, FLOW_DEFAULTS.get(f.name))
             if value is None:
                 raise ValueError(f"Flows.make needs column {f.name}")
             arr = np.asarray(value, dtype=np.int64)

@@ -9,40 +9,18 @@ from typing import Any
 import numpy as np
 
 from leaktrace.sim.endpoint import HostLog
-from leaktrace.sim.flows import Flows
-
-_DEFAULTS: dict[str, int] = {
-    "dur": 0,
-    "sport": 0,
-    "proto": 0,
-    "service": 0,
-    "ob": 0,
-    "rb": 0,
-    "state": 0,
-    "sni": -1,
-    "ja3": 0,
-    "hhost": -1,
-    "huri": 0,
-    "hmethod": 0,
-    "hstatus": 0,
-    "hmime": 0,
-    "hua": 0,
-    "dnsq": -1,
-    "dnsans": -1,
-    "tag": -1,
-}
-_REQUIRED = ("ts", "src", "dst", "dport")
+from leaktrace.sim.flows import FLOW_DEFAULTS, REQUIRED_COLUMNS, Flows
 
 
 class RowBuffer:
     """Flows appended one at a time (for episodes), turned into a :class:`Flows` batch at the end."""
 
     def __init__(self) -> None:
-        self.cols: dict[str, list[int]] = {k: [] for k in (*_REQUIRED, *_DEFAULTS)}
+        self.cols: dict[str, list[int]] = {k: [] for k in (*REQUIRED_COLUMNS, *FLOW_DEFAULTS)}
 
     def add(self, **values: int) -> None:
         for key, col in self.cols.items():
-            col.append(int(values[key]) if key in values else _DEFAULTS[key])
+            col.append(int(values[key]) if key in values else FLOW_DEFAULTS[key])
 
     def __len__(self) -> int:
         return len(self.cols["ts"])
