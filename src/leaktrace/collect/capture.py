@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from leaktrace.collect.commit import MicroBatchWriter
 from leaktrace.ingest.net.common import Row
 from leaktrace.ingest.net.flows import FlowOptions, FlowTracker
-from leaktrace.ingest.net.packets import LINK_RAW, Defragmenter, Fragment, decode
+from leaktrace.ingest.net.packets import LINK_RAW, Defragmenter, Fragment, decode_reassembled
 from leaktrace.lake import Lake
 from leaktrace.workspace import Workspace
 
@@ -103,12 +103,7 @@ class LiveCapture:
         self.stats.packets += 1
         now = time.time()
         try:
-            p = decode(LINK_RAW, data)
-            if isinstance(p, Fragment):
-                whole = self._defrag.add(now, p)
-                if whole is None:
-                    return
-                p = decode(LINK_RAW, whole)
+            p = decode_reassembled(LINK_RAW, data, now, self._defrag)
         except (ValueError, IndexError, OSError):
             self.stats.bad += 1
             return

@@ -17,7 +17,7 @@ from typing import Any
 
 from leaktrace.ingest.net.common import Row
 from leaktrace.ingest.net.flows import FlowOptions, FlowTracker
-from leaktrace.ingest.net.packets import LINK_RAW, Defragmenter, Fragment, decode
+from leaktrace.ingest.net.packets import Defragmenter, Fragment, decode_reassembled
 
 COUNTERS = ("bytes_out", "bytes_in", "pkts_out", "pkts_in", "ip_bytes_out", "ip_bytes_in", "missed_bytes")
 LIVE_OPTIONS = FlowOptions(close_delay=1.0, burst_gap=1.0)
@@ -65,12 +65,7 @@ class LiveFlows:
     def packet(self, linktype: int, ts: float, frame: bytes) -> None:
         self.stats.packets += 1
         try:
-            p = decode(linktype, frame)
-            if isinstance(p, Fragment):
-                whole = self.defrag.add(ts, p)
-                if whole is None:
-                    return
-                p = decode(LINK_RAW, whole)
+            p = decode_reassembled(linktype, frame, ts, self.defrag)
         except (ValueError, IndexError, OSError):
             self.stats.bad += 1
             return

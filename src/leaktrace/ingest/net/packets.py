@@ -183,3 +183,15 @@ class Defragmenter:
         hdr[2:4] = (len(hdr) + total).to_bytes(2, "big")
         hdr[6:8] = b"\x00\x00"
         return bytes(hdr) + bytes(data[:total])
+
+
+def decode_reassembled(linktype: int, buf: bytes, ts: float, defrag: Defragmenter) -> Packet | Fragment | None:
+    """:func:`decode`, with IPv4 fragments handed to ``defrag``: a :class:`Fragment` back means the datagram is
+    not complete yet; None means not IP. Malformed frames raise as :func:`decode` does."""
+    p = decode(linktype, buf)
+    if isinstance(p, Fragment):
+        whole = defrag.add(ts, p)
+        if whole is None:
+            return p
+        p = decode(LINK_RAW, whole)
+    return p

@@ -17,7 +17,7 @@ import dpkt
 from leaktrace.ingest.base import IngestContext, SourceResult, ingesters
 from leaktrace.ingest.net.common import RowSink, WriteFn
 from leaktrace.ingest.net.flows import FlowOptions, FlowTracker
-from leaktrace.ingest.net.packets import LINK_RAW, SUPPORTED_LINKS, Defragmenter, Fragment, decode
+from leaktrace.ingest.net.packets import SUPPORTED_LINKS, Defragmenter, Fragment, decode_reassembled
 from leaktrace.ingest.sources import Source
 from leaktrace.lake import StagedBatch
 
@@ -104,12 +104,7 @@ class PcapIngester:
         try:
             for idx, (ts, buf) in enumerate(it, start=1):
                 try:
-                    p = decode(linktype, buf)
-                    if isinstance(p, Fragment):
-                        whole = defrag.add(float(ts), p)
-                        if whole is None:
-                            continue
-                        p = decode(LINK_RAW, whole)
+                    p = decode_reassembled(linktype, buf, float(ts), defrag)
                 except (struct.error, IndexError, ValueError, OSError):
                     bad += 1
                     if bad <= MAX_BAD_FRAMES_KEPT:
@@ -117,7 +112,9 @@ class PcapIngester:
                     else:
                         result.bad_count += 1
                     continue
-                if p is None or isinstance(p, Fragment):
+                if isinstance(p, Fragment):  # waiting for the rest of the datagram
+                    continue
+                if p is None:
                     non_ip += 1
                     continue
                 tracker.packet(idx, float(ts), p)
