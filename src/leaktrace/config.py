@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leaktrace.errors import ConfigError, Location
+from leaktrace.report.settings import ReportSettings
 from leaktrace.respond.settings import RespondConfig
 
 CONFIG_NAME = "leaktrace.toml"
@@ -70,6 +71,14 @@ class IngestConfig(Strict):
     memory_limit: str = "1GB"
 
 
+class StateConfig(Strict):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the operational state (incidents, actions, audit, users); "
+        "default: SQLite state/leaktrace.db in the workspace. PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+
+
 class Config(Strict):
     """The whole of ``leaktrace.toml``."""
 
@@ -80,6 +89,8 @@ class Config(Strict):
     allowlist: AllowlistConfig = Field(default_factory=AllowlistConfig)
     classification: ClassificationConfig = Field(default_factory=ClassificationConfig)
     respond: RespondConfig = Field(default_factory=RespondConfig)
+    report: ReportSettings = Field(default_factory=ReportSettings)
+    state: StateConfig = Field(default_factory=StateConfig)
     detect: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-detector thresholds: [detect.<name>] key = value"
     )

@@ -34,6 +34,14 @@ class Workspace:
         return self.root / "tmp"
 
     @property
+    def state_url(self) -> str:
+        """SQLAlchemy URL of the operational state: ``[state] url`` or SQLite ``state/leaktrace.db``."""
+        if self.config.state.url:
+            return self.config.state.url
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.state_dir / 'leaktrace.db'}"
+
+    @property
     def tenant(self) -> str:
         return self.config.ingest.default_tenant
 

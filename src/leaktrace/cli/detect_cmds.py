@@ -121,7 +121,7 @@ def incidents(
 ) -> None:
     """List incidents, highest score first."""
     ws = open_workspace(workspace)
-    store = Store.for_state_dir(ws.state_dir)
+    store = Store.for_workspace(ws)
     order = ["low", "medium", "high", "critical"]
     if min_severity not in order:
         raise LeaktraceError(f"--min-severity must be one of {', '.join(order)}")
@@ -139,7 +139,7 @@ def show(
 ) -> None:
     """A readable summary of one incident, with its score explained and a timeline."""
     ws = open_workspace(workspace)
-    store = Store.for_state_dir(ws.state_dir)
+    store = Store.for_workspace(ws)
     inc = store.incident(incident_id)
     findings = store.findings(incident=inc.id)
     if as_json:
@@ -200,7 +200,7 @@ def feedback(
 ) -> None:
     """Analyst verdict. Benign suppresses look-alikes in later runs; malicious adds the server as an indicator."""
     ws = open_workspace(workspace)
-    store = Store.for_state_dir(ws.state_dir)
+    store = Store.for_workspace(ws)
     row = store.feedback(incident_id, verdict, note, scope)
     from leaktrace.incidents.analyze import incident_params
 
@@ -220,7 +220,7 @@ def status(
 ) -> None:
     """Move an incident along its lifecycle."""
     ws = open_workspace(workspace)
-    inc = Store.for_state_dir(ws.state_dir).set_status(incident_id, new_status, note)
+    inc = Store.for_workspace(ws).set_status(incident_id, new_status, note)
     console.print(f"{inc.id}: {inc.status}")
 
 

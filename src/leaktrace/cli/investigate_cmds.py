@@ -21,7 +21,7 @@ from leaktrace.workspace import Workspace
 def investigate_incident(ws: Workspace, incident_id: str) -> Attribution:
     from leaktrace.incidents.store import Store
 
-    inc = Store.for_state_dir(ws.state_dir).incident(incident_id)
+    inc = Store.for_workspace(ws).incident(incident_id)
     servers = [inc.server_ip] if inc.server_ip else []
     names = [inc.server_domain] if inc.server_domain else []
     case = load_case(ws, inc.host_ip, servers, names, inc.start, inc.end, tenant=inc.tenant)
@@ -102,7 +102,7 @@ def demo_stage(ws: Workspace, sim_dir: Path, truth: dict[str, Any]) -> None:
         inv.upsert(records)
     levels = Counter(r.level or "(none)" for r in records)
     console.print("documents by level: " + ", ".join(f"{k} {v}" for k, v in sorted(levels.items())))
-    incidents = Store.for_state_dir(ws.state_dir).incidents()
+    incidents = Store.for_workspace(ws).incidents()
     if not incidents:
         console.print("[yellow]no incident to investigate[/]")
         return

@@ -77,7 +77,7 @@ def demo_stage(ws: Workspace, sim_dir: Path, truth: dict[str, Any]) -> None:
     """`leaktrace demo`: write the top incident's report (HTML, PDF), STIX bundle and public notice draft."""
     from leaktrace.incidents.store import Store
 
-    incidents = Store.for_state_dir(ws.state_dir).incidents()
+    incidents = Store.for_workspace(ws).incidents()
     if not incidents:
         console.print("[yellow]no incident to report[/]")
         return

@@ -31,7 +31,7 @@ def _default_incidents(ws: Workspace) -> TargetResolver:
         def missing(incident_id: str) -> BlockTarget:
             raise BlockError(f"incidents are not available here; use --server instead of {incident_id}")
         return missing
-    return incident_targets(Store.for_state_dir(ws.state_dir).incident)
+    return incident_targets(Store.for_workspace(ws).incident)
 
 
 # Hooks (replace to wire other parts or to test): how an incident id becomes a target, how a domain becomes

@@ -101,7 +101,7 @@ def analyze(
 ) -> AnalysisResult:
     tenant = tenant or ws.tenant
     started = time.perf_counter()
-    store = Store.for_state_dir(ws.state_dir)
+    store = Store.for_workspace(ws)
     lake = Lake(ws.lake_dir)
     last = None if full else store.last_run(tenant)
     watermark = max((float(s["committed_at"]) for s in lake.sources(tenant)), default=0.0)  # type: ignore[arg-type]

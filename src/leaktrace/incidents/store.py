@@ -67,6 +67,11 @@ class Store:
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
+    def for_workspace(cls, ws: Any) -> Store:
+        """The workspace's store: ``[state] url`` or SQLite in ``state/``."""
+        return cls(ws.state_url)
+
+    @classmethod
     def for_state_dir(cls, state_dir: Path) -> Store:
         state_dir.mkdir(parents=True, exist_ok=True)
         return cls(f"sqlite:///{state_dir / 'leaktrace.db'}")

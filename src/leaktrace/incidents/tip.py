@@ -180,7 +180,7 @@ def tip(
     eng = Engine.for_lake(lake, tenant)
     report = pivot(eng, server, ws.config.internal_networks(tenant), host, since, until)
     names = host_names(ws, eng)
-    store = Store.for_state_dir(ws.state_dir)
+    store = Store.for_workspace(ws)
     findings = []
     main_ip = report.ips[0] if len(report.ips) == 1 else (server if _is_ip(server) else None)
     domain = None if _is_ip(server) else normalise(server)

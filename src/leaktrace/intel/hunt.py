@@ -26,7 +26,7 @@ class HuntResult:
 def add_and_hunt(ws: Workspace, path: Path) -> HuntResult:
     """Load ``path``, store its new indicators, match all indicators against all history, regroup."""
     items = load_file(path)
-    store = Store.for_state_dir(ws.state_dir)
+    store = Store.for_workspace(ws)
     added = store.add_indicators(items)
     return HuntResult(len(items), added, *hunt(ws, store))
 

@@ -76,7 +76,7 @@ def analyzer(ws: Workspace) -> Callable[[], list[Any]]:
 def known_incidents(ws: Workspace) -> list[Any]:
     from leaktrace.incidents import Store
 
-    return list(Store.for_state_dir(ws.state_dir).incidents(ws.tenant))
+    return list(Store.for_workspace(ws).incidents(ws.tenant))
 
 
 def nft_settings_for(ws: Workspace, netns: str | None) -> Any:

@@ -61,7 +61,7 @@ def _attribution(ws: Workspace, inc: Any, notes: list[str]) -> Attribution | Non
 def _actions(ws: Workspace, inc: Any) -> list[ActionSummary]:
     from leaktrace.respond.store import ActionStore
 
-    store = ActionStore.for_state_dir(ws.state_dir)
+    store = ActionStore.for_workspace(ws)
     rows = {r.id: r for r in store.actions(incident_id=inc.id)}
     for value in (inc.server_ip, inc.server_domain, inc.host_ip):
         if value:
@@ -130,7 +130,7 @@ def build_report_data(ws: Workspace, incident_id: str, *, settings: ReportSettin
     from leaktrace.incidents.store import Store
 
     settings = settings or getattr(ws.config, "report", None) or ReportSettings()
-    store = Store.for_state_dir(ws.state_dir)
+    store = Store.for_workspace(ws)
     inc = store.incident(incident_id)
     findings = store.findings(incident=inc.id)
     notes: list[str] = []

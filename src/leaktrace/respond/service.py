@@ -89,7 +89,7 @@ class Responder:
         cfg = ws.config
         settings = settings or respond_config(cfg)
         return cls(
-            ActionStore.for_state_dir(ws.state_dir, clock), settings,
+            ActionStore.for_workspace(ws, clock), settings,
             allowlist=cfg.allowlist.servers, internal=cfg.internal_networks(getattr(ws, "tenant", None)),
             runner=runner, export_dir=ws.state_dir / settings.export_dir, resolver=resolver, clock=clock,
         )

@@ -55,6 +55,11 @@ class ActionStore:
         self.clock = clock
 
     @classmethod
+    def for_workspace(cls, ws: Any, clock: Callable[[], datetime] = utcnow) -> ActionStore:
+        """The workspace's action store: ``[state] url`` or SQLite in ``state/``."""
+        return cls(ws.state_url, clock)
+
+    @classmethod
     def for_state_dir(cls, state_dir: Path, clock: Callable[[], datetime] = utcnow) -> ActionStore:
         state_dir.mkdir(parents=True, exist_ok=True)
         return cls(f"sqlite:///{state_dir / 'leaktrace.db'}", clock)
