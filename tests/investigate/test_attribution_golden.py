@@ -81,7 +81,11 @@ def test_documents_taken_by_the_implant() -> None:
     assert r.documents == 3 and r.highest_level == "機密性2"
     assert r.people == 41 and r.with_personal_data == 1
     assert r.bytes_uploaded == 990_000
-    assert r.sentence == "3 documents, highest level 機密性2, 1 contain personal data of 41 people"
+    assert r.sentence == "3 documents, highest level 機密性2, 1 contain personal data of 41 people; also 1 archive (x.zip)"
+    # the archive the implant wrote is an object taken too (not counted among the documents)
+    (archive,) = result.objects
+    assert archive.kind == "archive" and archive.path.endswith("x.zip") and archive.confidence >= 0.8
+    assert {e.kind for e in archive.evidence} >= {"written-by-actor", "upload-after-write"}
 
 
 def test_timeline_and_remote_control() -> None:

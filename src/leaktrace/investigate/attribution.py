@@ -32,11 +32,12 @@ from leaktrace.investigate.model import (
     Rollup,
     TakenDocument,
 )
+from leaktrace.investigate.objects import DUMP_EXT, describe, staged_objects
 from leaktrace.investigate.paths import PathIndex
 from leaktrace.investigate.remote import remote_control
 from leaktrace.investigate.timeline import build_timeline
 
-ARCHIVE_EXT = (".zip", ".7z", ".rar", ".cab", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".lzh", ".dmp")
+ARCHIVE_EXT = (".zip", ".7z", ".rar", ".cab", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".lzh", *DUMP_EXT)
 READ_ACTIONS = {"read", "open", "copy", "share-access"}
 WRITE_ACTIONS = {"create", "write", "rename"}
 
@@ -82,6 +83,8 @@ def attribute(case: Case, inventory: list[DocRef], params: AttributionParams | N
     index = PathIndex(inventory)
     by_hash = {d.sha256: d for d in inventory if d.sha256}
     notes: list[str] = []
+    if case.clock_note:
+        notes.append(case.clock_note)
     if not actors.guids and not actors.pid_images:
         notes.append("no endpoint connection to the server was found: actor processes unknown")
 
@@ -91,10 +94,14 @@ def attribute(case: Case, inventory: list[DocRef], params: AttributionParams | N
         if (f.get("action") or "") in WRITE_ACTIONS and actors.has(f)
         and (f.get("path") or f.get("target_path") or "").casefold().endswith(ARCHIVE_EXT)
     ]
+    objects, object_notes = staged_objects(case, actors, archives, uploads)
+    notes.extend(object_notes)
+    writes = archives
+    archives = [a for a in writes if not (a.get("path") or a.get("target_path") or "").casefold().endswith(DUMP_EXT)]
     docs: dict[str, TakenDocument] = {}
     for f in sorted(reads, key=lambda r: r["ts"]):
         path = f.get("path") or ""
-        if not path or path.casefold().endswith(ARCHIVE_EXT) and any(a.get("path") == path for a in archives):
+        if not path or path.casefold().endswith(ARCHIVE_EXT) and any(a.get("path") == path for a in writes):
             continue
         inv = by_hash.get(str(f["sha256"])) if f.get("sha256") else None
         inv = inv or index.match(path)
@@ -171,6 +178,9 @@ def attribute(case: Case, inventory: list[DocRef], params: AttributionParams | N
     documents = sorted(docs.values(), key=lambda t: (-t.confidence, -(t.level_rank or 0), t.path))
     rollup = _rollup([t for t in documents if t.confidence >= p.taken_threshold], bytes_uploaded, archive_bytes,
                      ratio)
+    also = describe(objects, p.taken_threshold)
+    if also:
+        rollup.sentence += f"; {also}"
     return Attribution(
         host_ip=case.host_ip,
         host=case.host,
@@ -179,9 +189,10 @@ def attribute(case: Case, inventory: list[DocRef], params: AttributionParams | N
                           "parent_image": r.get("parent_image"), "command_line": r.get("command_line"),
                           "ts": r.get("ts")} for r in actors.processes],
         documents=documents,
+        objects=objects,
         rollup=rollup,
-        timeline=build_timeline(case, actors, uploads, reads, archives),
-        remote_control=remote_control(case, actors, reads + archives + uploads),
+        timeline=build_timeline(case, actors, uploads, reads, writes),
+        remote_control=remote_control(case, actors, reads + writes + uploads),
         notes=notes,
     )
 

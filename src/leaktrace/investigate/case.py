@@ -23,6 +23,8 @@ class Case:
     host: str | None = None  # the endpoint's computer name, when known
     internal: list[str] = field(default_factory=list)  # the organisation's networks (CIDRs)
     user: str | None = None
+    clock_offset_s: float | None = None  # seconds added to the host's event times (estimated), None: as logged
+    clock_note: str | None = None
     process: list[Row] = field(default_factory=list)  # host's process events
     file_event: list[Row] = field(default_factory=list)
     endpoint_conn: list[Row] = field(default_factory=list)

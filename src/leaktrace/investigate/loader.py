@@ -47,6 +47,30 @@ def endpoint_host(engine: Engine, host_ip: str, name_hint: str | None) -> str | 
     return None
 
 
+def _load_endpoint(eng: Engine, case: Case, host: str, lo: datetime | None, hi: datetime | None) -> None:
+    """The host's endpoint rows in [lo, hi] of the sensor's time: read with a day's margin, the host's clock
+    offset estimated from its connections matched to flows and added to every time, then cut to the window."""
+    from leaktrace.clock import apply_offsets
+    from leaktrace.hostdetect.endpoint import host_offsets
+
+    margin = timedelta(days=1)
+    wide_lo, wide_hi = (lo - margin if lo else None), (hi + margin if hi else None)
+    tables = {}
+    for name in ("process", "file_event", "endpoint_conn"):
+        t = eng.table(name)
+        tables[name] = t.filter((t.host == host) & _between(t, wide_lo, wide_hi)).to_pyarrow()
+    offsets = [o for o in host_offsets(eng, tables["endpoint_conn"]) if o.host == host]
+    if offsets:
+        case.clock_offset_s = offsets[0].offset_seconds
+        case.clock_note = "host clock corrected: " + offsets[0].describe()
+    for name, table in tables.items():
+        fixed = apply_offsets(table, offsets) if offsets and table.num_rows else table
+        rows = [r for r in fixed.to_pylist() if r.get("ts") is not None
+                and (lo is None or r["ts"] >= lo) and (hi is None or r["ts"] <= hi)]
+        rows.sort(key=lambda r: r["ts"])
+        setattr(case, name, rows)
+
+
 def load_case(
     ws: Workspace,
     host_ip: str,
@@ -65,9 +89,7 @@ def load_case(
     case = Case(host_ip=host_ip, servers=servers, server_names=server_names or [], start=start, end=end,
                 host=host, user=asset.user if asset else None, internal=ws.config.internal_networks(tenant))
     if host is not None:
-        for name in ("process", "file_event", "endpoint_conn"):
-            t = eng.table(name)
-            setattr(case, name, _rows(t.filter((t.host == host) & _between(t, lo, hi)).order_by("ts")))
+        _load_endpoint(eng, case, host, lo, hi)
         if case.user is None:
             users = Counter(r["user"] for r in case.process if r.get("user") and "system" not in r["user"].casefold())
             case.user = users.most_common(1)[0][0].split("\\")[-1] if users else None

@@ -30,6 +30,7 @@ class Evidence(BaseModel):
 
 
 class TakenDocument(BaseModel):
+    kind: str = "document"  # document | archive | credential-dump | memory-dump (objects the actors staged)
     path: str  # as seen on the host (e.g. \\fileserver\share\...)
     inventory_path: str | None = None
     sha256: str | None = None
@@ -88,6 +89,8 @@ class Attribution(BaseModel):
     servers: list[str]
     actor_processes: list[dict[str, Any]]
     documents: list[TakenDocument]
+    objects: list[TakenDocument] = Field(
+        default_factory=list, description="other objects the actors wrote and probably sent: archives, dumps")
     rollup: Rollup
     timeline: list[TimelineEvent]
     remote_control: RemoteControl
