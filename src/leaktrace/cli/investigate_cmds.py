@@ -55,6 +55,15 @@ def print_attribution(result: Attribution, title: str = "") -> None:
         table.add_row(d.level or "?", name, str(d.people or ""), f"{d.confidence:.2f}",
                       f"{d.first_read:%Y-%m-%d %H:%M:%S}" if d.first_read else "")
     console.print(table)
+    if result.objects:
+        objs = Table(title="other objects the implant wrote (archives, dumps)", show_edge=False)
+        for col in ("kind", "path", "size", "confidence", "written", "evidence"):
+            objs.add_column(col)
+        for o in result.objects:
+            objs.add_row(o.kind, o.path, f"{o.size:,}" if o.size else "", f"{o.confidence:.2f}",
+                         f"{o.first_read:%Y-%m-%d %H:%M:%S}" if o.first_read else "",
+                         ", ".join(e.kind for e in o.evidence))
+        console.print(objs)
     tl = Table(title="timeline (UTC)", show_edge=False)
     for col in ("time", "phase", "ATT&CK", "what"):
         tl.add_column(col)

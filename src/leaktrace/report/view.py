@@ -88,6 +88,14 @@ def build_view(data: ReportData, lang: str) -> View:
           str(d.people or ""), ts(d.first_read), d.sha256 or ""] for d in docs],
         empty=t("no_documents"),
     )
+    objects = [o for o in (a.objects if a else []) if o.confidence >= 0.5]
+    view.tables["objects"] = Table(
+        t("objects_taken"),
+        [t("object_kind"), t("path"), t("size"), t("confidence"), t("written"), t("object_evidence")],
+        [[t("object." + o.kind), o.path, human_bytes(o.size), f"{o.confidence:.2f}", ts(o.first_read),
+          ", ".join(t("evidence." + e.kind) for e in o.evidence)] for o in objects],
+        empty=t("none"),
+    )
     pii = data.pii_totals()
     pii_rows = [[t("pii." + k), f"{v:,}"] for k, v in pii.items()]
     if a is not None and (a.rollup.with_personal_data or pii):
