@@ -246,7 +246,8 @@ class Responder:
         """What the policy does on a new incident (called by ``watch``): suggest, ask, block or refuse.
 
         ``incident`` is an incident row, a dict or a :class:`BlockTarget`. Values that already have an open
-        action are left alone, so calling this again for the same incident is harmless.
+        action are left alone, so calling this again for the same incident is harmless — except that when the
+        policy now says *block* and earlier only *suggested*, the suggestions are applied (:meth:`_escalate`).
         """
         target = target_from_incident(incident)
         decision = self.decide(target)
@@ -255,6 +256,10 @@ class Responder:
                              reason=decision.reason)
             return Outcome(decision=decision)
         values = [classify(v)[1] for v in target.values()]
+        if decision.action == "block":
+            suggested = [row for v in values for row in self.store.actions(status=["suggested"], target=v, kind="block")]
+            if suggested:
+                return self._escalate(target, decision, suggested, user)
         if all(self.store.actions(status=OPEN_STATUSES, target=v) for v in values):
             return Outcome(decision=decision, notes=["already handled: an open action exists"])
         if decision.action == "block":
@@ -275,6 +280,26 @@ class Responder:
                     duration_s=int(duration.total_seconds()) if duration else None,
                 ))
         outcome.decision = decision
+        return outcome
+
+    def _escalate(self, target: BlockTarget, decision: Decision, suggested: list[ActionRow], user: str) -> Outcome:
+        """The policy now says *block* where earlier it only suggested (a beacon first, then the upload): the
+        suggestions are approved by the policy (audited as approvals by ``user``); where the configuration
+        forbids self-approval (``approver_must_differ``) a suggestion is cancelled and replaced by a block."""
+        outcome = Outcome(decision=decision)
+        reason = f"escalated: {decision.reason}"
+        for row in suggested:
+            try:
+                outcome.actions.append(self.approve(row.id, user=user))
+                outcome.notes.append(f"{row.public_id}: suggestion applied ({reason})")
+            except BlockError:
+                self.unblock(row.id, user=user, reason=f"superseded by an automatic block ({reason})")
+                one = BlockTarget(server_ip=row.target if row.target_kind == "ip" else None,
+                                  server_domain=row.target if row.target_kind == "domain" else None,
+                                  host_ip=target.host_ip, incident_id=target.incident_id, severity=target.severity)
+                done = self.block(one, reason=reason, user=user, needs_approval=False)
+                outcome.actions += done.actions
+                outcome.notes += [*done.notes, f"{row.public_id}: cancelled, replaced by a block"]
         return outcome
 
     # -- unblock / expire ------------------------------------------------------------------------------------
