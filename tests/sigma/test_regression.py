@@ -34,14 +34,21 @@ KNOWN_COUNT_DISCREPANCIES: dict[str, tuple[int, int, str]] = {
 }
 
 
-@pytest.fixture(scope="module", params=["json", "evtx"])
-def report(request: pytest.FixtureRequest) -> RegressionReport:
-    """The run over the rendered ``.json`` samples, and over the original ``.evtx`` logs."""
-    if request.param == "evtx":
+@pytest.fixture(scope="module", params=["json", "evtx", "lake"])
+def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> RegressionReport:
+    """The run over the rendered ``.json`` samples, over the original ``.evtx`` logs, and over the ``.evtx``
+    logs ingested into a lake with the events rebuilt from the normalised rows (the path analysis takes)."""
+    if request.param in ("evtx", "lake"):
         pytest.importorskip("evtx", reason="the evtx package (pyevtx-rs) reads the .evtx samples")
     root = shared_data() / "sigmahq"
     if not (root / "regression_data").is_dir():
         pytest.skip(f"SigmaHQ regression data not found under {root}")
+    if request.param == "lake":
+        from leaktrace.hostdetect.regression_lake import LakeSamples
+
+        samples = LakeSamples((root / "regression_data").rglob("*.evtx"), tmp_path_factory.mktemp("lake") / "ws")
+        assert samples.summary.quarantined == 0
+        return run_regression(root / "regression_data", root / "rules", sample="evtx", load=samples.load)
     return run_regression(root / "regression_data", root / "rules", sample=request.param)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,11 @@ def read_evtx_events(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def run_regression(regression_root: Path, rules_root: Path, sample: str = "json") -> RegressionReport:
-    """``sample``: ``json`` (the rendered twin) or ``evtx`` (the original log, needs the ``evtx`` package)."""
+def run_regression(regression_root: Path, rules_root: Path, sample: str = "json",
+                   load: Callable[[Path], list[dict[str, Any]]] | None = None) -> RegressionReport:
+    """``sample``: ``json`` (the rendered twin) or ``evtx`` (the original log, needs the ``evtx`` package).
+    ``load``: how a sample file becomes events (default: parse it directly; the lake variant ingests it and
+    rebuilds the events from the normalised rows, see :mod:`leaktrace.hostdetect.regression_lake`)."""
     rules = index_rules(rules_root)
     report = RegressionReport()
     for info_path in sorted(regression_root.rglob("info.yml")):
@@ -121,7 +125,10 @@ def run_regression(regression_root: Path, rules_root: Path, sample: str = "json"
                     )
                     continue
                 path = found[0]
-            events = read_evtx_events(path) if sample == "evtx" else read_json_events(path)
+            if load is not None:
+                events = load(path)
+            else:
+                events = read_evtx_events(path) if sample == "evtx" else read_json_events(path)
             got = sum(1 for m in engine.evaluate(events, explain=False) if m.rule_id.lower() == rid)
             ok = got == expected if expected is not None else got >= 1  # no count: the rule must fire
             status = "pass" if ok else "fail"
