@@ -11,7 +11,7 @@ raw files). Rows inferred from command lines (``extra.inferred_from``) are not e
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from leaktrace.sigma.events import flatten_event
@@ -97,7 +97,7 @@ def event_from_row(table: str, row: Row) -> Row | None:
     return flatten_event(ev)  # the same aliases as raw events get (4688's NewProcessName is also Image, ...)
 
 
-def lake_events(tables: dict[str, Iterable[Row]]) -> Iterator[tuple[Row, Row]]:
+def lake_events(tables: Mapping[str, Iterable[Row]]) -> Iterator[tuple[Row, Row]]:
     """(event, source row) for every row of ``process``, ``file_event``, ``endpoint_conn``, ``win_event``."""
     for name in ("process", "file_event", "endpoint_conn", "win_event"):
         for row in tables.get(name, ()):
