@@ -1,32 +1,22 @@
-"""Live capture on the loopback interface (root only): an upload in bursts and an HTTP POST, all on 127.0.0.1."""
+"""`leaktrace collect --interface lo` (root and tcpdump): an upload in bursts and an HTTP POST on 127.0.0.1,
+visible in the lake while the upload is still going on."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
-from typing import Any
 
 import pytest
 
-from leaktrace.collect.capture import LiveCapture
-from leaktrace.ingest.net.flows import FlowOptions
+from leaktrace.ingest.net.cli import run_capture
 from leaktrace.workspace import Workspace
 from tests.ingest_net.helpers import query
 
-
-def _can_capture() -> bool:
-    if not hasattr(socket, "AF_PACKET") or os.geteuid() != 0:
-        return False
-    try:
-        socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(3)).close()
-    except OSError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _can_capture(), reason="needs root and AF_PACKET to capture on lo")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("tcpdump") is None,
+                                reason="needs root and tcpdump to capture on lo")
 
 
 def _server(sock: socket.socket, received: list[int], reply: bytes) -> None:
@@ -40,26 +30,36 @@ def _server(sock: socket.socket, received: list[int], reply: bytes) -> None:
         received.append(total)
 
 
+def _wait_for(predicate, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def test_loopback_upload_and_http(ws: Workspace) -> None:
-    progress: list[list[dict[str, Any]]] = []
-    cap = LiveCapture(ws, "lo", flush_seconds=0.2, options=FlowOptions(close_delay=0.3, burst_gap=0.4),
-                      on_progress=progress.append)
-    cap.open()
     stop = threading.Event()
-    runner = threading.Thread(target=cap.run, args=(stop,), daemon=True)
+    totals: dict[str, int] = {}
+    runner = threading.Thread(target=lambda: totals.update(run_capture(ws.root, "lo", 0.3, stop_event=stop)),
+                              daemon=True)
     runner.start()
+    spool = ws.state_dir / "live" / "collect-lo"
+    assert _wait_for(lambda: any(spool.glob("*.pcap")))  # tcpdump is capturing
     try:
-        # 1. an upload in three pieces, 1 s apart
+        # 1. an upload in three pieces, 2 s apart; the first pieces are in the lake before the connection ends
         srv = socket.create_server(("127.0.0.1", 0))
         port = srv.getsockname()[1]
         got: list[int] = []
         t = threading.Thread(target=_server, args=(srv, got, b""), daemon=True)
         t.start()
+        sent_so_far = f"SELECT coalesce(sum(bytes_out), 0) FROM conn WHERE dst_port = {port}"
         with socket.create_connection(("127.0.0.1", port)) as c:
             for size in (300_000, 500_000, 200_000):
                 c.sendall(b"u" * size)
-                time.sleep(1.0)
-            seen_open = [r for snap in progress for r in snap if r["dst_port"] == port]
+                time.sleep(2.0)
+            assert _wait_for(lambda: query(ws, sent_so_far)[0][0] >= 300_000)
         t.join(5)
         srv.close()
         # 2. an HTTP POST
@@ -77,16 +77,15 @@ def test_loopback_upload_and_http(ws: Workspace) -> None:
         time.sleep(1.0)
     finally:
         stop.set()
-        runner.join(10)
+        runner.join(20)
     assert got == [1_000_000]
-    # the upload was visible while the connection was still open
-    assert seen_open and max(r["bytes_out"] for r in seen_open) >= 300_000
-    conn = query(ws, f"SELECT bytes_out, state, source_format FROM conn WHERE dst_port = {port}")
-    assert conn == [(1_000_000, "SF", "capture")]
+    # progress rows and the final row of the flow add up to its bytes exactly (nothing counted twice)
+    assert query(ws, sent_so_far) == [(1_000_000,)]
+    assert query(ws, f"SELECT count(DISTINCT uid) FROM conn WHERE dst_port = {port}") == [(1,)]
     bursts = query(ws, f"SELECT burst_index, bytes FROM upload_bursts WHERE dst_port = {port} ORDER BY 1")
     assert bursts == [(0, 300_000), (1, 500_000), (2, 200_000)]
     http = query(ws, f"SELECT method, host, uri, status_code, request_body_len FROM http WHERE dst_port = {port2}")
     assert http == [("POST", "exfil.test", "/drop", 204, len(body))]
     assert query(ws, f"SELECT mime_type FROM net_files WHERE uid IN (SELECT uid FROM http WHERE dst_port = {port2})"
                  ) == [("application/pdf",)]
-    assert cap.stats.batches >= 2
+    assert totals.get("conn", 0) >= 2

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import dpkt
 
+from leaktrace.collect.commit import commit_rows
 from leaktrace.lake import Lake
-from leaktrace.live.commit import commit_rows
 from leaktrace.live.flows import LiveFlows
 from leaktrace.live.interface import PcapSpoolSource
 from leaktrace.workspace import Workspace

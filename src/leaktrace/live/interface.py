@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from leaktrace.collect.commit import commit_rows
 from leaktrace.ingest.net.common import Row
 from leaktrace.lake import Lake
-from leaktrace.live.commit import commit_rows
 from leaktrace.live.flows import LiveFlows
 from leaktrace.live.model import Batch
 from leaktrace.live.pcaptail import PcapTail
@@ -40,6 +40,7 @@ class PcapSpoolSource:
         self.carry_files: list[str] = []
         self.seq = 0
         self.wall = wall
+        self.final: Batch | None = None  # what stop() committed last
 
     def start(self) -> None:
         self.spool.mkdir(parents=True, exist_ok=True)
@@ -77,7 +78,7 @@ class PcapSpoolSource:
             self.flows.packet(linktype, ts, frame)
         self.tail.done.update(p.name for p in self.spool.glob("*.pcap"))
         rows = self.flows.close()
-        self._commit(rows, [*chunk.files_done, *sorted(self.tail.done)], chunk.digest, wait=True)
+        self.final = self._commit(rows, [*chunk.files_done, *sorted(self.tail.done)], chunk.digest, wait=True)
 
 
 class InterfaceSource(PcapSpoolSource):

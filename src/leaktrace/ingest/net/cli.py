@@ -55,31 +55,47 @@ def run_collect_netflow(workspace: Path | None, listen: str, flush_seconds: floa
 
 
 def run_capture(workspace: Path | None, interface: str, flush_seconds: float = 1.0, tenant: str | None = None,
-                stop_event: threading.Event | None = None) -> None:
-    """Capture on ``interface`` until Ctrl-C (or ``stop_event``), printing one line per committed micro-batch."""
-    from leaktrace.collect.capture import LiveCapture
+                stop_event: threading.Event | None = None, netns: str | None = None) -> dict[str, int]:
+    """Capture on ``interface`` (tcpdump into a spool, tailed: the same path as ``watch --interface``) until
+    Ctrl-C or ``stop_event``, committing a micro-batch every ``flush_seconds``; prints one line per batch and
+    returns the rows written per table."""
+    from leaktrace.lake import Lake
+    from leaktrace.live.interface import InterfaceSource
+    from leaktrace.live.wiring import live_dir, netns_prefix
     from leaktrace.workspace import Workspace
 
     ws = Workspace.open(workspace)
+    spool = live_dir(ws) / f"collect-{(netns + '-') if netns else ''}{interface}"
+    source = InterfaceSource(Lake(ws.lake_dir), interface, spool, tenant=tenant or ws.tenant,
+                             sensor=ws.config.ingest.sensor, prefix=netns_prefix(netns))
+    totals: dict[str, int] = {}
 
-    def printed(key: str, rows: dict[str, int]) -> None:
-        typer.echo(f"batch {key}: " + ", ".join(f"{t}={n}" for t, n in sorted(rows.items())))
+    def add(rows: dict[str, int]) -> None:
+        if rows:
+            typer.echo("batch: " + ", ".join(f"{t}={n}" for t, n in sorted(rows.items())))
+        for t, n in rows.items():
+            totals[t] = totals.get(t, 0) + n
 
-    cap = LiveCapture(ws, interface, flush_seconds, tenant=tenant, on_batch=printed)
+    from leaktrace.live.loop import SourceFailed
+
     try:
-        cap.open()
-    except (PermissionError, OSError) as exc:
-        raise LeaktraceError(f"cannot capture on {interface}: {exc} (needs root or CAP_NET_RAW)") from None
+        source.start()
+    except SourceFailed as exc:
+        raise LeaktraceError(f"cannot capture on {interface}: {exc}") from None
     typer.echo(f"capturing on {interface} into {ws.lake_dir} (Ctrl-C to stop)")
     stop = stop_event or threading.Event()
     try:
-        stats = cap.run(stop)
+        while not stop.wait(flush_seconds):
+            batch = source.poll()
+            if batch is not None:
+                add(batch.rows)
     except KeyboardInterrupt:
-        cap.tracker.close()
-        cap.flush(wait=True)
-        stats = cap.stats
-    typer.echo(f"{stats.packets} packets, {stats.batches} batches: "
-               + ", ".join(f"{t}={n}" for t, n in sorted(stats.rows.items())))
+        pass
+    finally:
+        source.stop()
+        add(source.final.rows if source.final is not None else {})
+    typer.echo(", ".join(f"{t}={n}" for t, n in sorted(totals.items())) or "no rows")
+    return totals
 
 
 def register(app: typer.Typer) -> None:
