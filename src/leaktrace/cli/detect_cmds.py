@@ -89,6 +89,10 @@ def analyze(
     for name, n in res.per_detector.items():
         console.print(f"  {name:16} {n:5} findings  {res.timings.get(name, 0):6.2f} s")
     _print_incidents(res.incidents[:10])
+    for o in getattr(res, "notifications", []):
+        mark = "[green]sent[/]" if o.status == "sent" else ("[red]FAILED[/]" if o.status == "failed" else o.status)
+        console.print(f"notification {o.event} {o.incident_id} ({o.severity}) → {o.target}: {mark}"
+                      + (f" after {o.attempts} attempts: {o.error}" if o.status == "failed" else ""), soft_wrap=True)
 
 
 def _print_incidents(rows: list[IncidentRow]) -> None:
