@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from leaktrace.errors import ConfigError, Location
+from leaktrace.notify.settings import NotifySettings
 from leaktrace.report.settings import ReportSettings
 from leaktrace.respond.settings import RespondConfig
+from leaktrace.server.settings import ServerSettings
 
 CONFIG_NAME = "leaktrace.toml"
 DEFAULT_INTERNAL = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
@@ -90,6 +92,8 @@ class Config(Strict):
     classification: ClassificationConfig = Field(default_factory=ClassificationConfig)
     respond: RespondConfig = Field(default_factory=RespondConfig)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
     state: StateConfig = Field(default_factory=StateConfig)
     detect: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="per-detector thresholds: [detect.<name>] key = value"
@@ -152,9 +156,14 @@ def _validate_detectors(cfg: Config) -> None:
     except ImportError:  # detectors not built yet
         return
     for name in cfg.detect:
+        if name == "incidents":  # [detect.incidents]: grouping and scoring of findings into incidents
+            from leaktrace.incidents.scoring import IncidentParams
+
+            cfg.detector_params(name, IncidentParams)
+            continue
         if name not in detectors:
             raise ConfigError(
-                f"unknown detector '{name}' (known: {', '.join(detectors.names())})",
+                f"unknown detector '{name}' (known: {', '.join(detectors.names())}; and 'incidents')",
                 Location(path=cfg.source_path, key=f"detect.{name}"),
             )
         params_model = getattr(detectors.get(name), "Params", None)
@@ -213,4 +222,5 @@ hooks = ["forward", "output"]
 management = []
 
 # Detector thresholds: [detect.<name>] key = value (see `leaktrace detectors`).
+# Incident grouping and scoring: [detect.incidents] (gap_hours, min_score, synergy, ambiguous_cap, combos, ...).
 """

@@ -72,3 +72,24 @@ class DetectionError(LeaktraceError):
 
 class NotFoundError(LeaktraceError):
     """An incident, document or other object does not exist (for this tenant)."""
+
+
+class AuthError(LeaktraceError):
+    """No valid credentials: a missing, wrong or expired password, token or session (HTTP 401)."""
+
+
+class PermissionDeniedError(LeaktraceError):
+    """Authenticated, but the role does not allow this (HTTP 403), or a CSRF token is missing or wrong."""
+
+
+class ConflictError(LeaktraceError):
+    """The request clashes with the current state: a name already taken, a status that cannot go back (HTTP 409)."""
+
+
+class NotifyError(LeaktraceError):
+    """A notification could not be delivered to a target (or a target is misconfigured). ``retryable``: whether
+    another attempt may succeed (a refused connection, HTTP 5xx) or not (HTTP 4xx, a missing secret)."""
+
+    def __init__(self, message: str, where: Location | None = None, retryable: bool = True) -> None:
+        super().__init__(message, where)
+        self.retryable = retryable

@@ -37,8 +37,10 @@ COMMAND_MODULES = [
     "leaktrace.cli.documents_cmds",
     "leaktrace.cli.investigate_cmds",
     "leaktrace.cli.respond_cmds",
+    "leaktrace.cli.notify_cmds",
     "leaktrace.cli.live_cmds",
     "leaktrace.cli.report_cmds",
+    "leaktrace.cli.serve_cmds",
     "leaktrace.cli.demo_cmds",
 ]
 

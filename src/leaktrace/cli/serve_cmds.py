@@ -1,0 +1,100 @@
+"""`leaktrace serve | user add | user list | token create` (thin over leaktrace.server)."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leaktrace.cli.app import WorkspaceOpt, app, console, open_workspace
+from leaktrace.errors import LeaktraceError
+from leaktrace.respond.service import current_user
+from leaktrace.server.accounts import Accounts
+
+user_app = typer.Typer(help="Users of the web UI and REST API (roles: centre-analyst, tenant-analyst, "
+                            "tenant-viewer).", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (Authorization: Bearer).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+def _accounts(workspace: Path | None) -> Accounts:
+    return Accounts.for_workspace(open_workspace(workspace))
+
+
+@app.command()
+def serve(
+    workspace: WorkspaceOpt = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default [server] host, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default [server] port, 8080).")] = None,
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) and the web UI."""
+    import uvicorn
+
+    from leaktrace.server import create_app
+
+    ws = open_workspace(workspace)
+    settings = ws.config.server
+    app_ = create_app(ws)
+    if not app_.state.ctx.accounts.users():
+        console.print("[yellow]no users yet:[/] add one with `leaktrace user add NAME --role centre-analyst "
+                      "--password-stdin`", soft_wrap=True)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"leaktrace serving {ws.root} on http://{bind_host}:{bind_port}/ "
+                  f"(API: /api/v1, OpenAPI: /api/v1/openapi.json)", soft_wrap=True)
+    uvicorn.run(app_, host=bind_host, port=bind_port, log_level="info", access_log=True,
+                proxy_headers=False, server_header=False)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Option(help="centre-analyst | tenant-analyst | tenant-viewer")],
+    tenant: Annotated[str | None, typer.Option(help="Tenant of a tenant role.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="Read the password from standard input.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Add a user. Without --password-stdin the password is asked for (or none is set when not a terminal:
+    the user then works with API tokens only)."""
+    password: str | None = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise LeaktraceError("no password on standard input")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"password for {name}: ")
+        if password != getpass.getpass("again: "):
+            raise LeaktraceError("the passwords differ")
+    info = _accounts(workspace).add_user(name, role, tenant, password, actor=current_user())
+    console.print(f"added {info.name} ({role}{' in ' + tenant if tenant else ''})"
+                  + ("" if info.has_password else "; no password: create an API token with `leaktrace token create`"))
+
+
+@user_app.command("list")
+def user_list(workspace: WorkspaceOpt = None) -> None:
+    """List users with their roles."""
+    table = Table(show_edge=False)
+    for col in ("user", "role", "tenant", "password", "tokens", "created"):
+        table.add_column(col)
+    for u in _accounts(workspace).users():
+        for tenant, role in sorted(u.roles.items()) or [("", "")]:
+            table.add_row(u.name, role, tenant or "(all)", "yes" if u.has_password else "no", str(u.tokens),
+                          f"{u.created:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Create an API token for a user and print it once (only its SHA-256 is kept)."""
+    token = _accounts(workspace).create_token(name, label=label, actor=current_user())
+    print(token)
+    typer.echo("shown once: store it now; send it as `Authorization: Bearer <token>`", err=True)

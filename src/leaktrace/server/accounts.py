@@ -1,0 +1,250 @@
+"""Users, tenants, roles, API tokens and browser sessions (the library under ``leaktrace user`` / ``token`` and
+the server's authentication). Every change, and every failed login, goes to the audit log."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import create_engine, delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from leaktrace.errors import AuthError, ConflictError, LeaktraceError, NotFoundError
+from leaktrace.respond.store import ActionStore
+from leaktrace.server.crypto import (
+    DUMMY_HASH,
+    hash_password,
+    new_secret,
+    new_token,
+    sha256_hex,
+    verify_password,
+)
+from leaktrace.server.db import (
+    CENTRE,
+    ROLES,
+    MembershipRow,
+    ServerBase,
+    SessionRow,
+    TenantRow,
+    TokenRow,
+    UserRow,
+    aware,
+    utcnow,
+)
+from leaktrace.server.principal import Principal
+
+
+def tenant_target(tenant: str | None, target: str) -> str:
+    """An audit target that names its tenant (``tenant:T/user:x``), so tenant users see their own entries."""
+    return f"tenant:{tenant}/{target}" if tenant else target
+
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+MIN_PASSWORD = 10
+MAX_FAILURES, FAILURE_WINDOW = 10, timedelta(minutes=15)  # then logins of that name wait (brute force)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    roles: dict[str, str]
+    active: bool
+    created: datetime
+    has_password: bool
+    tokens: int
+
+    @property
+    def role(self) -> str:
+        return Principal(0, self.name, dict(self.roles)).role
+
+
+@dataclass(frozen=True)
+class NewSession:
+    session_id: str  # goes into the cookie; only its SHA-256 is stored
+    csrf_token: str
+    expires: datetime
+
+
+class Accounts:
+    """The server's own tables on the workspace's state database, and the audit log they write to."""
+
+    def __init__(self, url: str, audit: ActionStore, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = create_engine(url, future=True)
+        ServerBase.metadata.create_all(self.engine)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self.audit = audit
+        self.clock = clock
+        self._failures: dict[str, list[datetime]] = {}
+        self._failures_lock = threading.Lock()
+
+    @classmethod
+    def for_workspace(cls, ws: Any, audit: ActionStore | None = None) -> Accounts:
+        accounts = cls(ws.state_url, audit or ActionStore.for_workspace(ws))
+        accounts.ensure_tenants([(t.name, t.display_name) for t in ws.config.tenants] + [(ws.tenant, None)])
+        return accounts
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._session() as s, s.begin():
+            yield s
+
+    # -- tenants ---------------------------------------------------------------------------------------------
+    def ensure_tenants(self, tenants: list[tuple[str, str | None]]) -> None:
+        """Make sure the tenants named in the config exist (display names follow the config)."""
+        with self.session() as s:
+            for name, display in tenants:
+                row = s.get(TenantRow, name)
+                if row is None:
+                    s.add(TenantRow(name=name, display_name=display))
+                elif display and row.display_name != display:
+                    row.display_name = display
+
+    def tenants(self) -> list[TenantRow]:
+        with self.session() as s:
+            return list(s.scalars(select(TenantRow).order_by(TenantRow.name)))
+
+    def tenant_names(self) -> list[str]:
+        return [t.name for t in self.tenants()]
+
+    # -- users -----------------------------------------------------------------------------------------------
+    def add_user(self, name: str, role: str, tenant: str | None = None, password: str | None = None,
+                 actor: str = "leaktrace") -> UserInfo:
+        """Create a user with one role (``tenant`` required for tenant roles, refused for the centre role)."""
+        if not NAME.match(name):
+            raise LeaktraceError(f"'{name}' is not a valid user name (letters, digits, . _ @ -; at most 100)")
+        if role not in ROLES:
+            raise LeaktraceError(f"unknown role '{role}' (one of: {', '.join(ROLES)})")
+        if role == CENTRE and tenant:
+            raise LeaktraceError("the centre-analyst role covers every tenant: give no --tenant")
+        if role != CENTRE and not tenant:
+            raise LeaktraceError(f"role {role} needs --tenant")
+        if tenant and tenant not in self.tenant_names():
+            raise NotFoundError(f"no tenant '{tenant}' (known: {', '.join(self.tenant_names())})")
+        if password is not None and len(password) < MIN_PASSWORD:
+            raise LeaktraceError(f"the password must have at least {MIN_PASSWORD} characters")
+        with self.session() as s:
+            if s.scalars(select(UserRow).where(UserRow.name == name)).first() is not None:
+                raise ConflictError(f"user '{name}' already exists")
+            user = UserRow(name=name, password_hash=hash_password(password) if password else None,
+                           created=self.clock())
+            s.add(user)
+            s.flush()
+            s.add(MembershipRow(user_id=user.id, tenant=tenant or "", role=role))
+        self.audit.audit("user-add", actor, target=tenant_target(tenant, f"user:{name}"),
+                         reason=f"role {role}" + (f" in tenant {tenant}" if tenant else ""))
+        return self.user(name)
+
+    def set_password(self, name: str, password: str, actor: str = "leaktrace") -> None:
+        if len(password) < MIN_PASSWORD:
+            raise LeaktraceError(f"the password must have at least {MIN_PASSWORD} characters")
+        with self.session() as s:
+            user = self._user(s, name)
+            user.password_hash = hash_password(password)
+        self.audit.audit("password-set", actor, target=f"user:{name}")
+
+    @staticmethod
+    def _user(s: Session, name: str) -> UserRow:
+        user = s.scalars(select(UserRow).where(UserRow.name == name)).first()
+        if user is None:
+            raise NotFoundError(f"no user '{name}'")
+        return user
+
+    @staticmethod
+    def _roles(s: Session, user_id: int) -> dict[str, str]:
+        return {m.tenant: m.role for m in s.scalars(select(MembershipRow).where(MembershipRow.user_id == user_id))}
+
+    def _info(self, s: Session, user: UserRow) -> UserInfo:
+        tokens = len(list(s.scalars(select(TokenRow.id).where(TokenRow.user_id == user.id,
+                                                               TokenRow.revoked.is_(False)))))
+        return UserInfo(name=user.name, roles=self._roles(s, user.id), active=user.active,
+                        created=aware(user.created), has_password=bool(user.password_hash), tokens=tokens)
+
+    def user(self, name: str) -> UserInfo:
+        with self.session() as s:
+            return self._info(s, self._user(s, name))
+
+    def users(self) -> list[UserInfo]:
+        with self.session() as s:
+            return [self._info(s, u) for u in s.scalars(select(UserRow).order_by(UserRow.name))]
+
+    def principal(self, name: str, via: str = "token") -> Principal:
+        with self.session() as s:
+            user = self._user(s, name)
+            return Principal(user.id, user.name, self._roles(s, user.id), via)
+
+    # -- passwords and sessions ------------------------------------------------------------------------------
+    def login(self, name: str, password: str, session_hours: float = 12.0) -> tuple[Principal, NewSession]:
+        """Check a password and open a browser session; a failure is audited (without the password). After
+        ``MAX_FAILURES`` failures of one name within ``FAILURE_WINDOW`` its logins are refused for a while."""
+        now = self.clock()
+        with self._failures_lock:
+            recent = [t for t in self._failures.get(name, []) if now - t < FAILURE_WINDOW]
+            self._failures[name] = recent
+        if len(recent) >= MAX_FAILURES:
+            self.audit.audit("login-throttled", name[:100] or "-", target=f"user:{name[:80]}",
+                             reason=f"{len(recent)} failed logins within {FAILURE_WINDOW}")
+            raise AuthError("too many failed logins for this name: try again in a few minutes")
+        with self.session() as s:
+            user = s.scalars(select(UserRow).where(UserRow.name == name)).first()
+            ok = verify_password(password, user.password_hash if user else DUMMY_HASH)
+            user_id = None if user is None or not ok or not user.active else user.id
+        if user_id is None:
+            with self._failures_lock:
+                self._failures.setdefault(name, []).append(now)
+            self.audit.audit("login-fail", name[:100] or "-", target=f"user:{name[:80]}",
+                             reason="wrong user name or password")
+            raise AuthError("wrong user name or password")
+        new = NewSession(session_id=new_secret(), csrf_token=new_secret(),
+                         expires=self.clock() + timedelta(hours=session_hours))
+        with self.session() as s:
+            s.execute(delete(SessionRow).where(SessionRow.expires < self.clock()))
+            s.add(SessionRow(id_sha256=sha256_hex(new.session_id), user_id=user_id, csrf_token=new.csrf_token,
+                             created=self.clock(), expires=new.expires))
+        who = self.principal(name, via="session")
+        own = [t for t in who.roles if t]
+        self.audit.audit("login", name, target=tenant_target(own[0] if len(own) == 1 else None, f"user:{name}"),
+                         reason="browser session opened")
+        return who, new
+
+    def from_session(self, session_id: str) -> tuple[Principal, str]:
+        """The principal and CSRF token of a live session."""
+        with self.session() as s:
+            row = s.get(SessionRow, sha256_hex(session_id))
+            if row is None or aware(row.expires) <= self.clock():
+                raise AuthError("not logged in, or the session expired")
+            user = s.get(UserRow, row.user_id)
+            if user is None or not user.active:
+                raise AuthError("not logged in, or the session expired")
+            return Principal(user.id, user.name, self._roles(s, user.id), "session"), row.csrf_token
+
+    def logout(self, session_id: str) -> None:
+        with self.session() as s:
+            s.execute(delete(SessionRow).where(SessionRow.id_sha256 == sha256_hex(session_id)))
+
+    # -- API tokens ------------------------------------------------------------------------------------------
+    def create_token(self, name: str, label: str = "", actor: str | None = None) -> str:
+        """A new API token for user ``name``; returns the token itself (shown once, stored as SHA-256)."""
+        token = new_token()
+        with self.session() as s:
+            user = self._user(s, name)
+            s.add(TokenRow(user_id=user.id, label=label[:100], token_sha256=sha256_hex(token),
+                           prefix=token[:10], created=self.clock()))
+        self.audit.audit("token-create", actor or name, target=f"user:{name}",
+                         reason=f"API token {token[:10]}… {label}".strip())
+        return token
+
+    def from_token(self, token: str) -> Principal:
+        with self.session() as s:
+            row = s.scalars(select(TokenRow).where(TokenRow.token_sha256 == sha256_hex(token))).first()
+            if row is None or row.revoked:
+                raise AuthError("unknown or revoked API token")
+            user = s.get(UserRow, row.user_id)
+            if user is None or not user.active:
+                raise AuthError("unknown or revoked API token")
+            row.last_used = self.clock()
+            return Principal(user.id, user.name, self._roles(s, user.id), "token")
