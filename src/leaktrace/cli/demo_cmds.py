@@ -25,6 +25,10 @@ DEMO_STAGES = [
 ]
 
 
+# The demo's last words: how to open the web UI (users are created for it).
+DEMO_FINAL = "leaktrace.cli.serve_cmds:demo_stage"
+
+
 def _stage(ref: str) -> Any | None:
     module, _, name = ref.partition(":")
     try:
@@ -82,5 +86,8 @@ def demo(
         )
     )
     console.rule("outputs")
-    console.print(f"workspace:   {ws.root}\nscenario:    {sim_dir}\nground truth: {sim_dir / 'ground_truth.json'}",
-                  soft_wrap=True)
+    console.print(f"workspace:   {ws.root}\nscenario:    {sim_dir}\nground truth: {sim_dir / 'ground_truth.json'}\n"
+                  f"reports:     {ws.reports_dir}", soft_wrap=True)
+    final = _stage(DEMO_FINAL)
+    if final is not None:
+        final(ws, sim_dir, truth)

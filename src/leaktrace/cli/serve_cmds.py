@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,6 +14,7 @@ from leaktrace.cli.app import WorkspaceOpt, app, console, open_workspace
 from leaktrace.errors import LeaktraceError
 from leaktrace.respond.service import current_user
 from leaktrace.server.accounts import Accounts
+from leaktrace.workspace import Workspace
 
 user_app = typer.Typer(help="Users of the web UI and REST API (roles: centre-analyst, tenant-analyst, "
                             "tenant-viewer).", no_args_is_help=True)
@@ -98,3 +99,29 @@ def token_create(
     token = _accounts(workspace).create_token(name, label=label, actor=current_user())
     print(token)
     typer.echo("shown once: store it now; send it as `Authorization: Bearer <token>`", err=True)
+
+
+def demo_stage(ws: Workspace, sim_dir: Path, truth: dict[str, Any]) -> None:
+    """`leaktrace demo`, last step: two web UI users (a centre analyst, and the ministry's CSIRT analyst) with
+    fresh random passwords, written to ``web-credentials.txt`` (owner-only) beside the workspace, and how to open
+    the UI."""
+    import os
+    import secrets
+
+    accounts = Accounts.for_workspace(ws)
+    creds = {"centre": secrets.token_urlsafe(12), "csirt": secrets.token_urlsafe(12)}
+    accounts.add_user("centre", "centre-analyst", password=creds["centre"], actor="demo")
+    accounts.add_user("csirt", "tenant-analyst", tenant=ws.tenant, password=creds["csirt"], actor="demo")
+    path = ws.root.parent / "web-credentials.txt"
+    path.write_text("".join(f"{user} {pw}\n" for user, pw in creds.items()), encoding="utf-8")
+    os.chmod(path, 0o600)
+    settings = ws.config.server
+    console.rule("web UI and REST API")
+    console.print(
+        f"start the server:  .venv/bin/leaktrace serve -w {ws.root}\n"
+        f"then open:         http://{settings.host}:{settings.port}/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)\n"
+        f"log in as:         csirt / {creds['csirt']}  (the ministry's CSIRT, tenant {ws.tenant})\n"
+        f"               or  centre / {creds['centre']}  (the monitoring centre, every tenant)\n"
+        f"passwords saved in {path} (readable by you only)",
+        soft_wrap=True,
+    )

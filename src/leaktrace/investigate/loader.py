@@ -15,6 +15,7 @@ from leaktrace.workspace import Workspace
 
 LOOKBACK = timedelta(days=14)  # endpoint history considered before the incident (process trees start early)
 AFTER = timedelta(days=1)
+CLOCK_NOTE_S = 2.0  # offsets at least this large are mentioned in the notes (smaller ones are applied silently)
 
 
 def _rows(expr: Any) -> list[Row]:
@@ -62,7 +63,8 @@ def _load_endpoint(eng: Engine, case: Case, host: str, lo: datetime | None, hi: 
     offsets = [o for o in host_offsets(eng, tables["endpoint_conn"]) if o.host == host]
     if offsets:
         case.clock_offset_s = offsets[0].offset_seconds
-        case.clock_note = "host clock corrected: " + offsets[0].describe()
+        if abs(offsets[0].offset_seconds) >= CLOCK_NOTE_S:
+            case.clock_note = "host clock corrected: " + offsets[0].describe()
     for name, table in tables.items():
         fixed = apply_offsets(table, offsets) if offsets and table.num_rows else table
         rows = [r for r in fixed.to_pylist() if r.get("ts") is not None
