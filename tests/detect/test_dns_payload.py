@@ -16,15 +16,26 @@ from leaktrace.detect.dns_payload import looks_like_payload
 
 
 def _txt(src: str, q: str, t: float, answer: str, qtype: str = "TXT") -> dict:
-    return {"ts": at(t), "uid": f"D{src}{t}", "src_ip": src, "dst_ip": "10.0.0.53", "query": q, "qtype": qtype,
-            "answers": answer, "tenant": "default"}
+    return {
+        "ts": at(t),
+        "uid": f"D{src}{t}",
+        "src_ip": src,
+        "dst_ip": "10.0.0.53",
+        "query": q,
+        "qtype": qtype,
+        "answers": answer,
+        "tenant": "default",
+    }
 
 
 def test_payload_answers() -> None:
     rnd = random.Random(1)
     chunk = base64.b64encode(bytes(rnd.getrandbits(8) for _ in range(150))).decode()
     assert looks_like_payload(chunk)
-    assert looks_like_payload("$s='';$i=1;while(1){if(''+(nslookup -q=txt \"l.$i.ns.x.pl.\") -match '@(.*)@'){}}")
+    assert looks_like_payload(f"TXT {len(chunk)} {chunk}")  # as Zeek's dns.log writes it
+    assert looks_like_payload(
+        "$s='';$i=1;while(1){if(''+(nslookup -q=txt \"l.$i.ns.x.pl.\") -match '@(.*)@'){}}"
+    )
     assert not looks_like_payload("v=spf1 include:_spf.google.com include:mailgun.org ~all")
     assert not looks_like_payload("v=DKIM1; k=rsa; p=" + chunk)
     assert not looks_like_payload("google-site-verification=abc")  # too short
@@ -44,7 +55,9 @@ def test_encoded_txt_answers_from_one_zone_and_not_mail_records() -> None:
     for i in range(8):  # a few verification tokens: short, not enough to matter
         rows.append(_txt("10.0.0.7", "corp.example", i, f"ms-verify-{i}"))
     found = run("dns_payload", engine(dns=rows))
-    assert [(f.src_ip, f.dst_domain, f.kind) for f in found] == [("10.0.0.5", "ns.evil.example", "dns-tunnel")]
+    assert [(f.src_ip, f.dst_domain, f.kind) for f in found] == [
+        ("10.0.0.5", "ns.evil.example", "dns-tunnel")
+    ]
     f = found[0]
     assert f.evidence["payload_answers"] == 30 and f.evidence["names"] == 30
     assert f.score >= 0.6 and f.bytes_in == sum(len(r["answers"]) for r in rows[:30])

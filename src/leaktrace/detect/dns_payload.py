@@ -37,6 +37,7 @@ from leaktrace.detect.registry import detectors
 
 PAYLOAD_QTYPES = ["TXT", "NULL", "16", "10"]
 IGNORED_LABELS = ("_domainkey", "_dmarc", "_spf", "_acme-challenge", "_mta-sts", "_smtp._tls")
+_ZEEK_TXT = re.compile(r"^TXT \d+ ")  # Zeek writes a TXT answer as "TXT <length> <text>"
 _ALPHABET = re.compile(r"[A-Za-z0-9+/=_\-]")
 _SCRIPT = re.compile(
     r"(\$[A-Za-z_]+\s*=|\bpowershell\b|\biex\b|invoke-|frombase64string|\bcmd(\.exe)?\s*/c\b|"
@@ -47,7 +48,7 @@ _SCRIPT = re.compile(
 
 def looks_like_payload(answer: str, min_len: int = 40) -> bool:
     """Encoded data or script in a DNS answer (quotes and separators stripped)."""
-    text = answer.strip().strip("\"'@").replace('" "', "")
+    text = _ZEEK_TXT.sub("", answer.strip()).strip("\"'@").replace('" "', "")
     if len(text) < min_len or text.lower().startswith("v="):
         return False
     if _SCRIPT.search(text):
