@@ -96,9 +96,22 @@ def analyze(
 
 
 def _print_incidents(rows: list[IncidentRow]) -> None:
+    if console.width < 120:  # a narrow terminal (or a pipe): one readable line per incident
+        narrow = Table(show_lines=False)
+        narrow.add_column("id", no_wrap=True)
+        narrow.add_column("severity", no_wrap=True)
+        narrow.add_column("host → server", no_wrap=True, overflow="ellipsis", max_width=26)
+        narrow.add_column("kinds", min_width=12)
+        narrow.add_column("MB", no_wrap=True, justify="right")
+        for inc in rows:
+            narrow.add_row(inc.id, f"[{SEV_STYLE.get(inc.severity, '')}]{inc.severity}[/] {inc.score:.2f}",
+                           f"{inc.host_ip} → {inc.server_domain or inc.server_ip or '-'}", ", ".join(inc.kinds),
+                           f"{(inc.bytes_out or 0) / 1e6:.1f}")
+        console.print(narrow)
+        return
     table = Table(show_lines=False)
     for col in ("id", "severity", "score", "host", "server", "start", "end", "kinds", "bytes out", "status"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("id", "severity", "score"))
     for inc in rows:
         host = inc.host_ip + (f" ({inc.host_name})" if inc.host_name else "")
         server = " / ".join(x for x in (inc.server_domain, inc.server_ip) if x)
