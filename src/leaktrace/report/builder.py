@@ -97,7 +97,7 @@ def _finding_records(rows: list[Any]) -> list[dict[str, Any]]:
     return [{c: getattr(r, c, None) for c in FINDING_COLUMNS} for r in rows]
 
 
-def _evidence(data: ReportData) -> list[EvidenceItem]:
+def _evidence(data: ReportData, hash_sources: bool = True) -> list[EvidenceItem]:
     rows = {"records/findings.csv": len(data.records.findings), "records/flows.csv": len(data.records.flows)}
     files = record_files(data)
     items = [EvidenceItem(kind="record-set", name=name, sha256=sha256(files[name]), size=len(files[name]),
@@ -112,7 +112,9 @@ def _evidence(data: ReportData) -> list[EvidenceItem]:
             sources.setdefault(src, 0)
     for src, n in sorted(sources.items()):
         p = Path(src)
-        if p.is_file() and p.stat().st_size <= MAX_HASH_BYTES:
+        if not hash_sources:
+            items.append(EvidenceItem(kind="source-file", name=src, detail="not hashed for this view"))
+        elif p.is_file() and p.stat().st_size <= MAX_HASH_BYTES:
             items.append(EvidenceItem(kind="source-file", name=src, sha256=file_sha256(p), size=p.stat().st_size,
                                       detail=f"{n} flows" if n else ""))
         else:
@@ -125,8 +127,9 @@ def _evidence(data: ReportData) -> list[EvidenceItem]:
 
 def build_report_data(ws: Workspace, incident_id: str, *, settings: ReportSettings | None = None,
                       now: datetime | None = None, attribution: bool = True,
-                      flow_limit: int = 200_000) -> ReportData:
-    """Everything the reports of ``incident_id`` say (the only function of the report package doing I/O)."""
+                      flow_limit: int = 200_000, hash_sources: bool = True) -> ReportData:
+    """Everything the reports of ``incident_id`` say (the only function of the report package doing I/O).
+    ``hash_sources=False`` skips hashing the raw source files (for screens; reports and evidence keep it)."""
     from leaktrace.incidents.store import Store
 
     settings = settings or getattr(ws.config, "report", None) or ReportSettings()
@@ -168,5 +171,5 @@ def build_report_data(ws: Workspace, incident_id: str, *, settings: ReportSettin
         notes=notes,
         records=Records(findings=_finding_records(findings), flows=flows),
     )
-    data.evidence = _evidence(data)
+    data.evidence = _evidence(data, hash_sources)
     return data

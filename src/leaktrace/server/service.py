@@ -207,11 +207,12 @@ def attribution(ctx: Context, who: Principal, incident_id: str) -> tuple[Attribu
         return None, [f"attribution not available: {exc}"]
 
 
-def report_data(ctx: Context, who: Principal, incident_id: str, with_attribution: bool = True) -> ReportData:
+def report_data(ctx: Context, who: Principal, incident_id: str, with_attribution: bool = True,
+                hash_sources: bool = True) -> ReportData:
     from leaktrace.report import build_report_data
 
     row = incident(ctx, who, incident_id)
-    return build_report_data(ctx.ws, row.id, attribution=with_attribution)
+    return build_report_data(ctx.ws, row.id, attribution=with_attribution, hash_sources=hash_sources)
 
 
 PAGE_CACHE_SECONDS, PAGE_CACHE_SIZE = 300.0, 32
@@ -219,7 +220,8 @@ PAGE_CACHE_SECONDS, PAGE_CACHE_SIZE = 300.0, 32
 
 def page_data(ctx: Context, who: Principal, incident_id: str) -> ReportData:
     """What the incident page shows (the report's data), kept for a few minutes while the incident and its
-    actions do not change: gathering it reads the lake, runs the attribution and hashes the evidence."""
+    actions do not change: gathering it reads the lake and runs the attribution (the raw source files are not
+    hashed for a screen; downloaded reports hash them)."""
     row = incident(ctx, who, incident_id)
     acts = ctx.actions.actions(incident_id=row.id)
     key = (row.id, row.updated_at, row.status, tuple((a.id, a.status) for a in acts))
@@ -227,7 +229,7 @@ def page_data(ctx: Context, who: Principal, incident_id: str) -> ReportData:
     hit = ctx._pages.get(key)
     if hit is not None and now - hit[0] < PAGE_CACHE_SECONDS:
         return hit[1]
-    data = report_data(ctx, who, row.id)
+    data = report_data(ctx, who, row.id, hash_sources=False)
     with ctx._lock:
         for old in [k for k, (t, _) in ctx._pages.items() if now - t >= PAGE_CACHE_SECONDS or k[0] == row.id]:
             ctx._pages.pop(old, None)
