@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, String, Text, create_engine, select
+from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from leaktrace.notify.message import utcnow
+from leaktrace.statedb import engine_for
 
 MAX_ERROR = 500
 
@@ -52,8 +53,7 @@ class NotificationRecord:
     """Reads and writes :class:`NotificationRow` on a SQLAlchemy URL (the workspace's ``state_url``)."""
 
     def __init__(self, url: str) -> None:
-        self.engine = create_engine(url, future=True)
-        NotifyBase.metadata.create_all(self.engine)
+        self.engine = engine_for(url, NotifyBase.metadata)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,7 @@ from leaktrace.respond.audit import GENESIS, AuditCheck, entry_hash, verify_chai
 from leaktrace.respond.db import ActionRow, AuditRow, RespondBase
 from leaktrace.respond.errors import BlockError
 from leaktrace.respond.model import aware, utcnow
+from leaktrace.statedb import engine_for
 
 T = TypeVar("T")
 _ACTION_ID = re.compile(r"^(?:ACT-?)?0*(\d+)$", re.IGNORECASE)
@@ -49,8 +50,7 @@ class ActionStore:
     """Actions (block / unblock / isolate) and their audit log."""
 
     def __init__(self, url: str, clock: Callable[[], datetime] = utcnow) -> None:
-        self.engine = create_engine(url, future=True)
-        RespondBase.metadata.create_all(self.engine)
+        self.engine = engine_for(url, RespondBase.metadata)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self.clock = clock
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import create_engine, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaktrace.errors import AuthError, ConflictError, LeaktraceError, NotFoundError
@@ -37,6 +37,7 @@ from leaktrace.server.db import (
     utcnow,
 )
 from leaktrace.server.principal import Principal
+from leaktrace.statedb import engine_for
 
 
 def tenant_target(tenant: str | None, target: str) -> str:
@@ -74,8 +75,7 @@ class Accounts:
     """The server's own tables on the workspace's state database, and the audit log they write to."""
 
     def __init__(self, url: str, audit: ActionStore, clock: Callable[[], datetime] = utcnow) -> None:
-        self.engine = create_engine(url, future=True)
-        ServerBase.metadata.create_all(self.engine)
+        self.engine = engine_for(url, ServerBase.metadata)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self.audit = audit
         self.clock = clock
