@@ -97,3 +97,40 @@ def test_stable_ids_lifecycle_and_feedback(tmp_path: Path) -> None:
     # malicious feedback adds the server as an indicator
     store.feedback(top.id, "malicious")
     assert {"ip", "domain"} <= {i["type"] for i in store.indicators()}
+
+
+def test_lone_ambiguous_signal_is_rated_one_band_below_its_finding() -> None:
+    p = IncidentParams()
+    mid, why = score_group([f("beaconing", 0.55)], p)
+    assert (
+        mid == p.ambiguous_low_cap and why[-1]["cap"] == p.ambiguous_low_cap
+    )  # medium finding: low incident
+    high, _ = score_group([f("beaconing", 0.7)], p)
+    assert high == p.ambiguous_cap  # high finding: medium incident
+    both, _ = score_group([f("beaconing", 0.55), f("exfiltration", 0.6)], p)
+    assert both == 0.85  # data movement: not capped
+
+
+def test_incident_params_are_configurable_and_validated(tmp_path: Path) -> None:
+    from leaktrace.config import config_from_dict
+    from leaktrace.errors import ConfigError
+
+    cfg = config_from_dict({"detect": {"incidents": {"gap_hours": 6, "ambiguous_medium_min": 0.7}}})
+    p = cfg.detector_params("incidents", IncidentParams)
+    assert p.gap_hours == 6 and p.ambiguous_medium_min == 0.7 and p.min_score == IncidentParams().min_score
+    with pytest.raises(ConfigError, match="detect.incidents.gap_hour"):
+        config_from_dict({"detect": {"incidents": {"gap_hour": 6}}})
+    with pytest.raises(ConfigError, match="unknown detector"):
+        config_from_dict({"detect": {"incident": {}}})
+
+
+def test_lone_supporting_signal_stays_a_finding() -> None:
+    from leaktrace.incidents.scoring import is_incident
+
+    p = IncidentParams()
+    lone = [f("no-dns", 0.3)]
+    assert not is_incident(lone, score_group(lone, p)[0], p)
+    strong = [f("no-dns", 0.4)]
+    assert is_incident(strong, score_group(strong, p)[0], p)
+    with_beacon = [f("no-dns", 0.3), f("beaconing", 0.5)]
+    assert is_incident(with_beacon, score_group(with_beacon, p)[0], p)

@@ -306,6 +306,11 @@ def detectors() -> None:
             console.print(
                 f"  {field_name:26} = {info.default!r:24} {info.description or ''}", highlight=False
             )
+    from leaktrace.incidents.scoring import IncidentParams
+
+    console.print("\n[bold]incidents[/]: grouping and scoring of findings into incidents")
+    for field_name, info in IncidentParams.model_fields.items():
+        console.print(f"  {field_name:26} = {info.default!r:24} {info.description or ''}", highlight=False)
 
 
 def demo_stage(ws: Any, sim_dir: Path, truth: dict[str, Any]) -> None:

@@ -99,6 +99,10 @@ class Context:
     indicators: list[dict[str, str]] = field(default_factory=list)
     params: dict[str, BaseModel] = field(default_factory=dict)
     cache: bool = True
+    scoped: bool = False
+    """Set by the caller on incremental runs when the population facts (``host_servers``) of all history are
+    provided from state (``cached("host_servers", ...)``): outbound flows are then read only for hosts with
+    records at or after ``since``."""
     _cached: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def cached(self, name: str, build: Any) -> Any:

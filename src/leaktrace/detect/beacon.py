@@ -26,22 +26,37 @@ still counts as common.
 Pairs to servers used by more than ``max_prevalence`` (25 %) of hosts are skipped entirely (mass services such as
 OS updates beacon by design; set 1.0 to score everything). Sizes are IP bytes sent by the originator
 (RITA's ``src_ip_bytes``), falling back to payload bytes.
+
+Execution: the engine counts records per pair and keeps the eligible pairs, then collects their timestamps
+and sizes in one grouped aggregation (in host batches of at most ``batch_rows`` records, to bound memory);
+all pairs of a batch are scored at once over flat numpy arrays (:func:`leaktrace.detect.rita.batch_scores`,
+equal value for value to the per-pair code); record references are read afterwards for the pairs that
+scored. On incremental runs only pairs with records since the last run are collected and scored.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import ibis
 import numpy as np
+import pyarrow as pa
 from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
-from leaktrace.detect.common import epoch_float, outbound_named, prevalence_modifier, since_epoch
+from leaktrace.detect.common import (
+    epoch_float,
+    outbound_bounds,
+    outbound_named,
+    prevalence_modifier,
+    server_stats,
+    since_epoch,
+)
 from leaktrace.detect.no_dns import IGNORED_PORTS as INFRASTRUCTURE_PORTS
 from leaktrace.detect.registry import detectors
-from leaktrace.detect.rita import beacon_scores, bucketed
+from leaktrace.detect.rita import BeaconScores, batch_scores, bucketed, finish_scores
 
 
 class BeaconParams(Strict):
@@ -66,6 +81,16 @@ class BeaconParams(Strict):
         default=1, ge=1, description="JA3/UA towards ≤ N destinations is rare"
     )
     max_uids: int = Field(default=20, ge=0, description="record references kept per finding")
+    batch_rows: int = Field(
+        default=4_000_000,
+        ge=10_000,
+        description="records scored per batch (bounds memory; not a detection threshold)",
+    )
+
+
+def _bucket(col: Any, n: int) -> Any:
+    """0..n-1 from a hash of ``col`` (engine-specific hash, non-negative modulo)."""
+    return ((col.hash() % n) + n) % n
 
 
 @detectors.register("beacon")
@@ -83,11 +108,10 @@ class Beacon:
             t=epoch_float(flows.ts),
             size=ibis.coalesce(flows.ip_bytes_out, flows.bytes_out, 0),
         )
-        bounds = flows.aggregate(lo=flows.epoch.min(), hi=flows.epoch.max(), pop=flows.src_ip.nunique())
-        b = bounds.to_pyarrow().to_pylist()[0]
-        if b["hi"] is None:
+        first, last, pop = outbound_bounds(ctx)  # all history, also on incremental runs
+        if first is None or last is None:
             return []
-        all_min, hi, pop = float(b["lo"]), float(b["hi"]) + 1.0, int(b["pop"])
+        all_min, hi = float(first), float(last) + 1.0
         lo = max(all_min, hi - p.window_hours * 3600)
         recent = flows.filter((flows.epoch >= int(lo)) & ~flows.dst_port.isin(INFRASTRUCTURE_PORTS))
         rare_sigs = self._rare_signature_pairs(ctx, p)
@@ -95,14 +119,13 @@ class Beacon:
         out: list[Finding] = []
         for key in ("dst_ip", "name"):
             part = recent if key == "dst_ip" else recent.filter(recent.name.notnull())
-            out.extend(self._score_pairs(ctx, p, flows, part, key, lo, hi, all_min, pop, rare_sigs, since))
+            out.extend(self._score_pairs(ctx, p, part, key, lo, hi, all_min, pop, rare_sigs, since))
         return sorted(out, key=lambda f: -f.score)
 
     def _score_pairs(
         self,
         ctx: Context,
         p: BeaconParams,
-        flows: Any,
         part: Any,
         key: str,
         lo: float,
@@ -112,55 +135,133 @@ class Beacon:
         rare_sigs: dict[str, set[tuple[str, str]]],
         since: int | None,
     ) -> list[Finding]:
-        server_stats = flows.group_by("server").aggregate(
-            hosts=flows.src_ip.nunique(), server_first=flows.epoch.min()
-        )
+        if since is not None:  # incremental: only pairs with records since the last run are re-scored
+            touched = part.filter(part.epoch >= since).select("src_ip", key).distinct()
+            part = part.semi_join(touched, ["src_ip", key])
+        # eligible pairs first (a cheap count per pair: no strobes, enough records, servers not used by most
+        # hosts), then one grouped aggregation collecting the timestamps and sizes of those pairs only; the
+        # distinct-timestamp count is checked on the scores below
         pairs = part.group_by(["src_ip", key]).aggregate(
-            n=part.count(), n_ts=part.t.nunique(), last=part.epoch.max(), server=part.server.max()
+            n=part.count(), last=part.epoch.max(), server=part.server.max()
         )
-        pairs = pairs.filter((pairs.n_ts >= p.min_connections) & (pairs.n < p.strobe_connections))
+        pairs = pairs.filter((pairs.n >= p.min_connections) & (pairs.n < p.strobe_connections))
         if since is not None:
             pairs = pairs.filter(pairs.last >= since)
-        pairs = pairs.join(server_stats, "server")
+        pairs = pairs.join(server_stats(ctx), "server")
         if pop >= p.min_population:
             pairs = pairs.filter(pairs.hosts <= p.max_prevalence * pop)
-        joined = part.join(pairs.select("src_ip", key, "hosts", "server_first"), ["src_ip", key])
-        grouped = joined.group_by(["src_ip", key]).aggregate(
-            ts=joined.t.collect(),
-            sizes=joined.size.collect(),
-            uids=joined.uid.collect(),
-            bytes_out=joined.bo.sum(),
-            bytes_in=joined.bi.sum(),
-            hosts=joined.hosts.max(),
-            server_first=joined.server_first.min(),
-            other=(joined.name if key == "dst_ip" else joined.dst_ip).argmax(joined.bo),
+        eligible = pairs
+        pairs = ctx.cached(f"beacon_pairs_{key}", lambda: eligible)  # used by every batch
+        size = pairs.aggregate(rows=pairs.n.sum()).to_pyarrow().to_pylist()[0]["rows"] or 0
+        batches = max(1, math.ceil(int(size) / p.batch_rows))
+        found: list[tuple[dict, BeaconScores, np.ndarray]] = []
+        for i in range(batches):  # bounded memory: hosts split into batches by a hash of their address
+            part_i, pairs_i = part, pairs
+            if batches > 1:
+                part_i = part.filter(_bucket(part.src_ip, batches) == i)
+                pairs_i = pairs.filter(_bucket(pairs.src_ip, batches) == i)
+            found.extend(self._score_batch(p, part_i, pairs_i, key, lo, hi))
+        # record references of the pairs that scored, one read for all batches
+        uids = self._latest_uids(
+            part, key, [(r["src_ip"], r[key], float(ts[-p.max_uids :][0])) for r, _, ts in found], p.max_uids
         )
         out: list[Finding] = []
-        for r in grouped.to_pyarrow().to_pylist():
-            f = self._finding(ctx, p, r, key, lo, hi, all_min, pop, rare_sigs)
+        for r, s, ts in found:
+            pair_uids = uids.get((r["src_ip"], r[key]), [])
+            f = self._finding(ctx, p, r, s, key, pair_uids, ts, hi, all_min, pop, rare_sigs)
             if f is not None:
                 out.append(f)
         return out
+
+    def _score_batch(
+        self,
+        p: BeaconParams,
+        part: Any,
+        pairs: Any,
+        key: str,
+        lo: float,
+        hi: float,
+    ) -> list[tuple[dict, BeaconScores, np.ndarray]]:
+        """Scores of the eligible pairs of one batch: (pair row, scores, sorted timestamps) of those that pass."""
+        part = part.semi_join(pairs, ["src_ip", key])
+        grouped = part.group_by(["src_ip", key]).aggregate(
+            ts=part.t.collect(),
+            sizes=part.size.collect(),
+            bytes_out=part.bo.sum(),
+            bytes_in=part.bi.sum(),
+            other=(part.name if key == "dst_ip" else part.dst_ip).argmax(part.bo),
+        )
+        grouped = grouped.join(pairs.select("src_ip", key, "hosts", "server_first"), ["src_ip", key])
+        data = grouped.to_pyarrow()
+        if data.num_rows == 0:
+            return []
+        # all pairs scored at once over the flat value arrays (no per-pair numpy calls)
+        ts_col = data.column("ts").combine_chunks()
+        size_col = data.column("sizes").combine_chunks()
+        scores = batch_scores(
+            ts_col.flatten().to_numpy(zero_copy_only=False),
+            size_col.flatten().to_numpy(zero_copy_only=False),
+            ts_col.value_parent_indices().to_numpy(zero_copy_only=False),
+            size_col.value_parent_indices().to_numpy(zero_copy_only=False),
+            data.num_rows,
+            lo,
+            hi,
+        )
+        ts_offsets = ts_col.offsets.to_numpy(zero_copy_only=False)
+        ts_offsets = ts_offsets - ts_offsets[0]  # a sliced list array's offsets need not start at 0
+        ts_flat = ts_col.flatten().to_numpy(zero_copy_only=False)
+        scalars = data.drop_columns(["ts", "sizes"]).to_pylist()
+        found: list[tuple[dict, BeaconScores, np.ndarray]] = []
+        for i, r in enumerate(scalars):
+            if int(scores.distinct[i]) < p.min_connections:
+                continue
+            s = finish_scores(scores, i, p.min_ts_score)
+            if s is None or s.total < p.base_threshold:
+                continue
+            ts = ts_flat[ts_offsets[i] : ts_offsets[i + 1]]
+            found.append((r, s, np.sort(ts)))
+        return found
+
+    @staticmethod
+    def _latest_uids(
+        part: Any, key: str, pairs: list[tuple[str, str, float]], n: int
+    ) -> dict[tuple[str, str], list[str]]:
+        """The record references (uids) of the ``n`` latest records of each pair, oldest first. ``pairs`` give
+        (host, key, time of the n-th latest record): only records at or after it are read, and only for the
+        pairs that became findings (the uids are not collected for every pair)."""
+        if not n or not pairs:
+            return {}
+        wanted = ibis.memtable(
+            pa.table(
+                {
+                    "src_ip": [a for a, _, _ in pairs],
+                    key: [b for _, b, _ in pairs],
+                    "t_from": [t for _, _, t in pairs],
+                }
+            )
+        )
+        sub = part.join(wanted, ["src_ip", key])
+        sub = sub.filter(sub.t >= sub.t_from).select("src_ip", key, "t", "uid")
+        rows = sorted(sub.to_pyarrow().to_pylist(), key=lambda r: r["t"])
+        out: dict[tuple[str, str], list[str]] = {}
+        for r in rows:
+            out.setdefault((r["src_ip"], r[key]), []).append(r["uid"])
+        return {k: v[-n:] for k, v in out.items()}
 
     def _finding(
         self,
         ctx: Context,
         p: BeaconParams,
         r: dict,
+        s: BeaconScores,
         key: str,
-        lo: float,
+        uids: list[str],
+        ts: np.ndarray,
         hi: float,
         all_min: float,
         pop: int,
         rare_sigs: dict[str, set[tuple[str, str]]],
     ) -> Finding | None:
-        ts = np.asarray(r["ts"], dtype=np.float64)
-        order = np.argsort(ts)
-        ts = ts[order]
-        sizes = np.asarray(r["sizes"], dtype=np.float64)[order]
-        s = beacon_scores(ts, sizes, lo, hi, p.min_ts_score)
-        if s is None or s.total < p.base_threshold or s.ts < p.min_ts_score:
-            return None
         base = bucketed(s.total, p.base_threshold)
         mods: dict[str, float] = {}
         prev = prevalence_modifier(
@@ -180,7 +281,6 @@ class Beacon:
         score = clamp(base + sum(mods.values()))
         if score <= 0:
             return None
-        uids = [r["uids"][i] for i in order[-p.max_uids :]] if p.max_uids else []
         dst_ip = r[key] if key == "dst_ip" else r["other"]
         domain = r[key] if key == "name" else r["other"]
         return Finding(

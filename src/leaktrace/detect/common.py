@@ -12,10 +12,14 @@ from leaktrace.detect.domains import registered_domain_expr
 from leaktrace.detect.net import outbound_conn, split_allowlist
 
 
-def server_names(ctx: Context) -> Any:
-    """uid → server name seen in the session (TLS SNI, else HTTP Host) and the TLS client JA3, one row per uid."""
+def server_names(ctx: Context, hosts: Any = None) -> Any:
+    """uid → server name seen in the session (TLS SNI, else HTTP Host) and the TLS client JA3, one row per uid.
+    With ``hosts`` (a table with ``src_ip``), only sessions of those clients."""
     tls = ctx.engine.table("tls")
     http = ctx.engine.table("http")
+    if hosts is not None:
+        tls = tls.semi_join(hosts, "src_ip")
+        http = http.semi_join(hosts, "src_ip")
     names = tls.select(uid=tls.uid, name=tls.sni.lower(), ja3=tls.ja3.lower()).union(
         http.select(uid=http.uid, name=http.host.lower(), ja3=ibis.literal(None, type="string"))
     )
@@ -35,6 +39,11 @@ def outbound_named(ctx: Context, with_names: bool = True) -> Any:
 
 def _outbound_named(ctx: Context) -> Any:
     conn = outbound_conn(ctx, ctx.engine.table("conn"))
+    touched = None
+    if ctx.scoped and ctx.since is not None:
+        # incremental run with stored population facts: only hosts with records since the last run
+        touched = conn.filter(conn.ts >= ctx.since).select("src_ip").distinct()
+        conn = conn.semi_join(touched, "src_ip")
     conn = conn.select(
         "ts",
         "uid",
@@ -42,14 +51,12 @@ def _outbound_named(ctx: Context) -> Any:
         "dst_ip",
         "dst_port",
         "proto",
-        "app",
         "duration",
         "bytes_out",
         "bytes_in",
         "ip_bytes_out",
-        "state",
     )
-    names = server_names(ctx)
+    names = server_names(ctx, touched)
     conn = conn.left_join(names, conn.uid == names.uid).drop("uid_right")
     distinct = names.select("name").filter(names.name.notnull()).distinct()
     regs = distinct.mutate(reg=registered_domain_expr(distinct.name))  # regexes on distinct names only
@@ -67,6 +74,66 @@ def _outbound_named(ctx: Context) -> Any:
             pred = pred | (conn.name == d) | conn.name.endswith("." + d)
         conn = conn.filter(~pred.fill_null(False))
     return conn
+
+
+def host_servers_of(flows: Any) -> Any:
+    """Population facts of outbound flows: per (internal host, server, destination IP, client JA3) the first and
+    last epoch. Small (one row per distinct combination) and mergeable: the facts of two batches of records
+    are the union regrouped with min/max, so incremental runs keep them as state instead of re-reading history."""
+    return flows.group_by(["src_ip", "server", "dst_ip", "ja3"]).aggregate(
+        first=flows.epoch.min(), last=flows.epoch.max()
+    )
+
+
+def merge_host_servers(a: Any, b: Any) -> Any:
+    """The facts of two batches of records (see :func:`host_servers_of`)."""
+    u = a.union(b)
+    return u.group_by(["src_ip", "server", "dst_ip", "ja3"]).aggregate(first=u.first.min(), last=u.last.max())
+
+
+def host_servers(ctx: Context) -> Any:
+    """:func:`host_servers_of` all outbound flows (built once per run; preset from state on incremental runs)."""
+    return ctx.cached("host_servers", lambda: host_servers_of(outbound_named(ctx)))
+
+
+def server_stats(ctx: Context) -> Any:
+    """Per server (registered domain, else IP) over all outbound flows: ``hosts`` (distinct internal hosts) and
+    ``server_first`` (epoch of its first flow). Built once per run, shared by beacon and exfil."""
+
+    def build() -> Any:
+        hs = host_servers(ctx)
+        return hs.group_by("server").aggregate(hosts=hs.src_ip.nunique(), server_first=hs.first.min())
+
+    return ctx.cached("server_stats", build)
+
+
+def dst_hosts(ctx: Context) -> Any:
+    """Per destination IP: ``hosts``, the distinct internal hosts that sent it outbound flows."""
+    hs = host_servers(ctx)
+    return hs.group_by("dst_ip").aggregate(hosts=hs.src_ip.nunique())
+
+
+def ja3_hosts(ctx: Context) -> Any:
+    """Per TLS client fingerprint: ``ja3_hosts``, the distinct internal hosts using it in outbound flows."""
+    hs = host_servers(ctx)
+    hs = hs.filter(hs.ja3.notnull())
+    return hs.group_by("ja3").aggregate(ja3_hosts=hs.src_ip.nunique())
+
+
+def outbound_bounds(ctx: Context) -> tuple[int | None, int | None, int]:
+    """(first epoch, last epoch, internal hosts) of all outbound flows, once per run."""
+    key = "outbound_bounds"
+    if key not in ctx._cached:
+        hs = host_servers(ctx)
+        agg = hs.aggregate(lo=hs.first.min(), hi=hs.last.max(), pop=hs.src_ip.nunique())
+        r = agg.to_pyarrow().to_pylist()[0]
+        ctx._cached[key] = (r["lo"], r["hi"], int(r["pop"] or 0))
+    return ctx._cached[key]  # type: ignore[no-any-return]
+
+
+def outbound_population(ctx: Context) -> int:
+    """Distinct internal hosts with outbound traffic (all history, also on incremental runs)."""
+    return outbound_bounds(ctx)[2]
 
 
 def epoch(ts: Any) -> Any:

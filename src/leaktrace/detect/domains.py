@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 import ibis
@@ -55,6 +56,7 @@ def normalise(name: str | None) -> str:
     return (name or "").strip().strip(".").lower()
 
 
+@lru_cache(maxsize=65536)
 def registered_domain(name: str | None) -> str:
     """``a.b.example.co.jp`` → ``example.co.jp``; an IP or a single label is returned as is."""
     n = normalise(name)

@@ -38,13 +38,19 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
-from leaktrace.detect.common import outbound_named, since_epoch
+from leaktrace.detect.common import (
+    ja3_hosts,
+    outbound_named,
+    outbound_population,
+    server_stats,
+    since_epoch,
+)
 from leaktrace.detect.registry import detectors
 
 
@@ -83,6 +89,23 @@ class ExfilParams(Strict):
     min_score: float = Field(default=0.2, ge=0, le=1, description="findings below this score are dropped")
 
 
+def _partials(flows: Any, base: int) -> Any:
+    """Per (host, server, window of ``base`` seconds): sums, counts, span and the values of the largest flow."""
+    w = flows.mutate(pw=(flows.epoch / base).floor().cast("int64") * base)
+    return w.group_by(["src_ip", "server", "pw"]).aggregate(
+        bo=w.bo.sum(),
+        bi=w.bi.sum(),
+        conns=w.count(),
+        first=w.epoch.min(),
+        last=w.epoch.max(),
+        max_bo=w.bo.max(),
+        dst_ip=w.dst_ip.argmax(w.bo),
+        name=w.name.argmax(w.bo),
+        top_uid=w.uid.argmax(w.bo),
+        ja3=w.ja3.argmax(w.bo),
+    )
+
+
 @detectors.register("exfil_volume")
 class ExfilVolume:
     """Bytes out per host × server × window against host baseline, server novelty and prevalence."""
@@ -94,31 +117,35 @@ class ExfilVolume:
     def run(self, ctx: Context) -> list[Finding]:
         p: ExfilParams = ctx.params_for(self.name, ExfilParams)
         flows = outbound_named(ctx)
-        pop = int(flows.src_ip.nunique().execute() or 0)
-        clients = (
-            flows.filter(flows.ja3.notnull()).group_by("ja3").aggregate(ja3_hosts=flows.src_ip.nunique())
-        )
-        servers = flows.group_by("server").aggregate(
-            hosts=flows.src_ip.nunique(), server_first=flows.epoch.min()
-        )
+        pop = outbound_population(ctx)
+        clients = ja3_hosts(ctx)
+        servers = server_stats(ctx)
         best: dict[tuple[str, str, int], Finding] = {}
         since = since_epoch(ctx)
+        # one pass over the flows: per (host, server, base window) partial sums; the windows of each size (all
+        # multiples of the base) are sums of partials; "at the largest flow" values follow the largest partial
+        if not p.windows or min(p.windows) <= 0:
+            return []
+        base = math.gcd(*p.windows)
+        parts = ctx.cached(f"exfil_partials_{base}", lambda: _partials(flows, base))
         for size in p.windows:
-            w = flows.mutate(win=(flows.epoch / size).floor().cast("int64") * size)
+            w = parts.mutate(win=(parts.pw / size).floor().cast("int64") * size)
             host_win = w.group_by(["src_ip", "win"]).aggregate(total=w.bo.sum())
             baseline = host_win.group_by("src_ip").aggregate(
                 host_median=host_win.total.median(), host_windows=host_win.count()
             )
-            agg = w.group_by(["src_ip", "server", "win"]).aggregate(
-                bytes_out=w.bo.sum(),
-                bytes_in=w.bi.sum(),
-                conns=w.count(),
-                first=w.epoch.min(),
-                last=w.epoch.max(),
-                dst_ip=w.dst_ip.argmax(w.bo),
-                name=w.name.argmax(w.bo),
-                top_uid=w.uid.argmax(w.bo),
-                ja3=w.ja3.argmax(w.bo),
+            # incremental: only windows that end after ``since`` are aggregated (the baseline uses all)
+            recent = w if since is None else w.filter(w.win + size > since)
+            agg = recent.group_by(["src_ip", "server", "win"]).aggregate(
+                bytes_out=recent.bo.sum(),
+                bytes_in=recent.bi.sum(),
+                conns=recent.conns.sum(),
+                first=recent.first.min(),
+                last=recent.last.max(),
+                dst_ip=recent.dst_ip.argmax(recent.max_bo),
+                name=recent.name.argmax(recent.max_bo),
+                top_uid=recent.top_uid.argmax(recent.max_bo),
+                ja3=recent.ja3.argmax(recent.max_bo),
             )
             agg = agg.filter(agg.bytes_out >= p.min_bytes)
             if since is not None:

@@ -18,7 +18,13 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
-from leaktrace.detect.common import outbound_named, prevalence_modifier, since_epoch
+from leaktrace.detect.common import (
+    dst_hosts,
+    outbound_named,
+    outbound_population,
+    prevalence_modifier,
+    since_epoch,
+)
 from leaktrace.detect.registry import detectors
 
 BUCKETS = [(1.0, 0.2), (4.0, 0.4), (8.0, 0.6), (12.0, 0.8)]
@@ -54,9 +60,13 @@ class LongConnection:
     def run(self, ctx: Context) -> list[Finding]:
         p: LongConnParams = ctx.params_for(self.name, LongConnParams)
         flows = outbound_named(ctx, with_names=False)
-        pop = int(flows.src_ip.nunique().execute() or 0)
+        pop = outbound_population(ctx)
         flows = flows.mutate(dur=flows.duration.fill_null(0.0))
-        hosts = flows.group_by("dst_ip").aggregate(hosts=flows.src_ip.nunique())
+        hosts = dst_hosts(ctx)
+        since = since_epoch(ctx)
+        if since is not None:  # incremental: aggregate only pairs with a connection lasting past ``since``
+            touched = flows.filter(flows.epoch + flows.dur >= since).select("src_ip", "dst_ip").distinct()
+            flows = flows.semi_join(touched, ["src_ip", "dst_ip"])
         pairs = flows.group_by(["src_ip", "dst_ip"]).aggregate(
             total=flows.dur.sum(),
             longest=flows.dur.max(),
@@ -68,7 +78,6 @@ class LongConnection:
             top_uid=flows.uid.argmax(flows.dur),
         )
         pairs = pairs.filter(pairs.total >= p.min_hours * 3600).join(hosts, "dst_ip")
-        since = since_epoch(ctx)
         if since is not None:
             pairs = pairs.filter(pairs.last >= since)
         out = []

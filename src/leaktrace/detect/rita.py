@@ -157,3 +157,203 @@ def bucketed(
     if score < medium:
         return 0.4 + 0.2 * (score - low) / (medium - low)
     return 0.6 + 0.2 * min(1.0, (score - medium) / (high - medium))
+
+
+# -- all pairs at once -----------------------------------------------------------------------------------------
+# The same sub-scores computed for every pair in one pass over flat arrays (values of all pairs concatenated,
+# ``seg`` giving each value's pair). Elementwise the arithmetic is the scalar code's, so raw values agree; the
+# final 3-decimal rounding and the gates are applied per candidate with Python's ``round`` (see
+# :func:`finish_scores`), exactly as :func:`beacon_scores` does.
+
+
+@dataclass(frozen=True)
+class BatchScores:
+    """Unrounded parts per pair (arrays of length ``pairs``); ``valid`` is False where the pair is not eligible."""
+
+    valid: np.ndarray
+    ts_skew_score: np.ndarray
+    ts_mad_score: np.ndarray
+    ts_skew: np.ndarray
+    ts_madm: np.ndarray
+    median_interval: np.ndarray
+    size_skew_score: np.ndarray
+    size_mad_score: np.ndarray
+    size_skew: np.ndarray
+    size_madm: np.ndarray
+    size_n: np.ndarray
+    hist: np.ndarray
+    dur: np.ndarray
+    bars: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    distinct: np.ndarray  # distinct timestamps per pair
+
+
+def _seg_bounds(seg: np.ndarray, pairs: int) -> tuple[np.ndarray, np.ndarray]:
+    n = np.bincount(seg, minlength=pairs).astype(np.int64)
+    starts = np.zeros(pairs, dtype=np.int64)
+    np.cumsum(n[:-1], out=starts[1:])
+    return starts, n
+
+
+def _seg_quantile(xs: np.ndarray, starts: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
+    """Per-segment quantile of a segment-sorted array (the arithmetic of :func:`_quantiles`); NaN when empty."""
+    out = np.full(len(n), np.nan)
+    ok = n > 0
+    nn = n[ok]
+    h = (nn - 1) * p
+    lo = h.astype(np.int64)
+    hi = np.minimum(lo + 1, nn - 1)
+    a = xs[starts[ok] + lo]
+    b = xs[starts[ok] + hi]
+    out[ok] = a + (h - lo) * (b - a)
+    return out
+
+
+def _seg_skew_mad(
+    x: np.ndarray, seg: np.ndarray, pairs: int, mad_default: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(skew score, MAD score, bowley skew, MADM, median, n) per segment, as :func:`_skew_mad`."""
+    order = np.lexsort((x, seg))
+    xs, sg = x[order], seg[order]
+    starts, n = _seg_bounds(sg, pairs)
+    q1 = _seg_quantile(xs, starts, n, 0.25)
+    q2 = _seg_quantile(xs, starts, n, 0.5)
+    q3 = _seg_quantile(xs, starts, n, 0.75)
+    iqr = q3 - q1
+    use = (iqr >= 10) & (q2 != q1) & (q2 != q3)
+    skew = np.zeros(pairs)
+    np.divide(q1 + q3 - 2 * q2, iqr, out=skew, where=use)
+    skew_score = 1 - np.abs(skew)
+    dev = np.abs(xs - q2[sg])
+    dorder = np.lexsort((dev, sg))
+    madm = _seg_quantile(dev[dorder], starts, n, 0.5)
+    big = q2 >= 1
+    mad_score = np.full(pairs, float(mad_default))
+    ratio = np.zeros(pairs)
+    np.divide(q2 - madm, q2, out=ratio, where=big)
+    mad_score[big] = np.maximum(0.0, ratio[big])
+    # np.median of an even count is the mean of the two middle values
+    median = np.full(pairs, np.nan)
+    ok = n > 0
+    k = (n[ok] - 1) // 2
+    lo_v = xs[starts[ok] + k]
+    hi_v = xs[starts[ok] + np.where(n[ok] % 2 == 0, k + 1, k)]
+    median[ok] = (lo_v + hi_v) / 2
+    return skew_score, mad_score, skew, madm, median, n
+
+
+def batch_scores(
+    ts: np.ndarray,
+    sizes: np.ndarray,
+    ts_seg: np.ndarray,
+    size_seg: np.ndarray,
+    pairs: int,
+    ds_min: float,
+    ds_max: float,
+    bins: int = 24,
+) -> BatchScores:
+    """Sub-score parts of ``pairs`` pairs at once. ``ts``/``sizes`` are flat float arrays; ``ts_seg``/``size_seg``
+    the pair index (0..pairs-1) of each value, in any order."""
+    ts = np.asarray(ts, dtype=np.float64)
+    sizes = np.asarray(sizes, dtype=np.float64)
+    ts_seg = np.asarray(ts_seg, dtype=np.int64)
+    size_seg = np.asarray(size_seg, dtype=np.int64)
+    order = np.lexsort((ts, ts_seg))
+    t, sg = ts[order], ts_seg[order]
+    starts, n = _seg_bounds(sg, pairs)
+    nonempty = n > 0
+    first = np.full(pairs, np.nan)
+    last = np.full(pairs, np.nan)
+    first[nonempty] = t[starts[nonempty]]
+    last[nonempty] = t[starts[nonempty] + n[nonempty] - 1]
+    # intervals between sorted timestamps, zeros dropped
+    d = np.diff(t)
+    keep = (sg[1:] == sg[:-1]) & (d > 0)
+    deltas, dseg = d[keep], sg[1:][keep]
+    ts_skew_s, ts_mad_s, ts_skew, ts_madm, med, dn = _seg_skew_mad(deltas, dseg, pairs, 1.0)
+    valid = dn >= 3  # ≥ 4 distinct timestamps
+    sz_skew_s, sz_mad_s, sz_skew, sz_madm, _, sn = _seg_skew_mad(sizes, size_seg, pairs, 0.0)
+    # histogram: counts per pair in ``bins`` equal bins over the dataset span
+    span = ds_max - ds_min
+    bin_seconds = max(min(3600.0, span / bins), 1e-6)
+    idx = np.clip(((t - ds_min) // bin_seconds).astype(np.int64), 0, bins - 1)
+    counts = np.bincount(sg * bins + idx, minlength=pairs * bins).reshape(pairs, bins)
+    mean = counts.mean(axis=1)
+    std = counts.std(axis=1)
+    cv = np.zeros(pairs)
+    np.divide(std, mean, out=cv, where=mean > 0)
+    cv_score = np.where(cv > 1, 0.0, 1 - cv)
+    bars = (counts > 0).sum(axis=1)
+    width = np.maximum(1, np.ceil(counts.max(axis=1) * 0.05)).astype(np.int64)
+    bucket = counts // width[:, None]
+    nb = int(bucket.max()) + 1 if bucket.size else 1
+    rows = np.repeat(np.arange(pairs), bins).reshape(pairs, bins)
+    nz = counts > 0
+    bcounts = np.bincount(rows[nz] * nb + bucket[nz], minlength=pairs * nb).reshape(pairs, nb)
+    top = -np.sort(-bcounts, axis=1)
+    top2 = top[:, 0] + (top[:, 1] if nb > 1 else 0)
+    fit = np.where(bars >= 11, top2 / np.maximum(1, bars - 1), 0.0)
+    hist = np.minimum(1.0, np.maximum(cv_score, fit))
+    hist = np.where(mean > 0, hist, 0.0)
+    # duration: coverage, or the longest run of non-empty bins (wrapping around)
+    coverage = np.zeros(pairs)
+    if ds_max > ds_min:
+        coverage = (last - first) / (ds_max - ds_min)
+    present = np.concatenate([nz, nz], axis=1)
+    best = np.zeros(pairs, dtype=np.int64)
+    run = np.zeros(pairs, dtype=np.int64)
+    for j in range(present.shape[1]):
+        run = np.where(present[:, j], run + 1, 0)
+        best = np.maximum(best, run)
+    consistency = np.minimum(best, bins) / 12
+    dur = np.where(bars >= 6, np.minimum(1.0, np.maximum(coverage, consistency)), 0.0)
+    return BatchScores(
+        valid=valid & nonempty,
+        ts_skew_score=ts_skew_s,
+        ts_mad_score=ts_mad_s,
+        ts_skew=ts_skew,
+        ts_madm=ts_madm,
+        median_interval=med,
+        size_skew_score=sz_skew_s,
+        size_mad_score=sz_mad_s,
+        size_skew=sz_skew,
+        size_madm=sz_madm,
+        size_n=sn,
+        hist=hist,
+        dur=dur,
+        bars=bars,
+        first=first,
+        last=last,
+        distinct=np.where(nonempty, dn + 1, 0),
+    )
+
+
+def finish_scores(b: BatchScores, i: int, min_ts: float = 0.0) -> BeaconScores | None:
+    """The :class:`BeaconScores` of pair ``i`` (None when not eligible or timing below ``min_ts``), with the
+    scalar code's rounding."""
+    if not b.valid[i]:
+        return None
+    ts_score = round((float(b.ts_skew_score[i]) + float(b.ts_mad_score[i])) / 2, 3)
+    if ts_score < min_ts:
+        return None
+    if int(b.size_n[i]) >= 3:
+        ds_score = round((float(b.size_skew_score[i]) + float(b.size_mad_score[i])) / 2, 3)
+        ds_skew, ds_madm = float(b.size_skew[i]), float(b.size_madm[i])
+    else:
+        ds_score, ds_skew, ds_madm = 0.0, 0.0, 0.0
+    h, d = float(b.hist[i]), float(b.dur[i])
+    total = round(0.25 * ts_score + 0.25 * ds_score + 0.25 * h + 0.25 * d, 3)
+    return BeaconScores(
+        float(ts_score),
+        float(ds_score),
+        round(h, 3),
+        round(d, 3),
+        float(total),
+        float(b.ts_skew[i]),
+        float(b.ts_madm[i]),
+        ds_skew,
+        ds_madm,
+        float(b.median_interval[i]),
+        int(b.bars[i]),
+    )

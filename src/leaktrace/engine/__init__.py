@@ -81,6 +81,12 @@ class Engine:
         else:
             self._create_table(name, TABLES[name].empty_table())
 
+    def load_parquet(self, name: str, path: Path) -> Any:
+        """A table of this engine materialised from a Parquet file (stored analysis state)."""
+        quoted = "'" + str(path).replace("'", "''") + "'"
+        self.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM read_parquet({quoted})')
+        return self.con.table(name)
+
     # -- use -------------------------------------------------------------------------------------------------
     def table(self, name: str) -> Any:
         """The Ibis table ``name``."""

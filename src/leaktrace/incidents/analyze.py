@@ -7,8 +7,11 @@ reads, from their Parquet statistics, the earliest record timestamp they contain
 
 * per-record detectors (no DNS, archive upload, indicators) read only records at or after ``since``;
 * aggregate detectors (exfil volume, beacon, long connection, DNS tunnel) still read the history they need
-  (host baselines, server first-seen and prevalence, the 24 h beacon window) but only score the windows and
-  pairs that have records at or after ``since``; earlier findings stay stored.
+  (host baselines, the 24 h beacon window) but only aggregate and score the windows and pairs that have
+  records at or after ``since``; earlier findings stay stored.
+* population facts (which hosts use which server/IP/JA3 and since when: prevalence, first seen, population) are
+  kept as state (:mod:`leaktrace.engine.state`): a full run stores them, an incremental run merges in the
+  facts of the new records, and then reads outbound flows only of the hosts that have new records.
 
 Findings are upserted by a stable key (detector, host, server, window), so a re-scored window replaces its
 old finding. When indicators were added since the last run, the indicator detector hunts all history.
@@ -25,13 +28,16 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from leaktrace.detect.base import Context, Finding
+from leaktrace.detect.common import host_servers, host_servers_of, merge_host_servers, outbound_named
 from leaktrace.detect.registry import detectors
 from leaktrace.engine import Engine
+from leaktrace.engine.state import FactsState
 from leaktrace.incidents.db import IncidentRow, RunRow
 from leaktrace.incidents.hosts import host_names
 from leaktrace.incidents.scoring import IncidentParams
 from leaktrace.incidents.store import Store
 from leaktrace.lake import Lake
+from leaktrace.notify.hook import incidents_before, notify_after_analysis
 from leaktrace.workspace import Workspace
 
 NETWORK_TABLES = ["conn", "dns", "http", "tls", "net_files"]
@@ -46,6 +52,9 @@ class AnalysisResult:
     per_detector: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     incidents: list[IncidentRow] = field(default_factory=list)
+    notifications: list[Any] = field(
+        default_factory=list
+    )  # leaktrace.notify Outcomes (sent/failed/duplicate)
 
 
 def min_ts(files: list[Any]) -> datetime | None:
@@ -116,6 +125,19 @@ def analyze(
             mode = "unchanged"
     eng = engine or Engine.for_lake(lake, tenant)
     ctx = make_context(ws, eng, tenant, store, since)
+    facts = FactsState(
+        ws.state_dir,
+        tenant,
+        {"internal": ctx.internal, "allow_servers": ctx.allow_servers, "allow_hosts": ctx.allow_hosts},
+    )
+    use_facts = engine is None and mode != "unchanged"  # state only with the lake's own engine
+    if use_facts and mode == "incremental" and since is not None:
+        stored = facts.load(eng)
+        if stored is not None:
+            ctx.scoped = True  # outbound flows of hosts with new records only; facts of all history
+            flows = outbound_named(ctx)
+            new = host_servers_of(flows.filter(flows.ts >= since))
+            ctx.cached("host_servers", lambda: merge_host_servers(stored, new))
     names = only or detectors.names()
     result = AnalysisResult(mode=mode, since=since, seconds=0.0, findings=0)
     all_findings: list[Finding] = []
@@ -134,8 +156,11 @@ def analyze(
             result.timings[name] = round(time.perf_counter() - t0, 3)
             result.per_detector[name] = len(found)
             all_findings.extend(found)
+    if use_facts and (mode == "full" or ctx.scoped or not facts.exists()):
+        facts.save(host_servers(ctx).to_pyarrow())
     store.upsert_findings(all_findings)
     touched = None if mode == "full" else {f.src_ip for f in all_findings}
+    before = incidents_before(ws, store, tenant)  # None unless [notify] has targets
     result.incidents = store.regroup(tenant, incident_params(ws), host_names(ws, eng), hosts=touched)
     result.findings = len(all_findings)
     result.seconds = round(time.perf_counter() - started, 3)
@@ -150,4 +175,5 @@ def analyze(
             mode=mode,
         )
     )
+    result.notifications = notify_after_analysis(ws, store, tenant, before)  # failures recorded, never raised
     return result

@@ -8,7 +8,13 @@ Score: the best finding of each kind counts; the strongest kind counts fully and
 ``synergy`` × its score if it is at least ``synergy_min`` (independent signals about the same host × server reinforce each other; two weak signals do not make a strong one); then
 a lone ambiguous behaviour (a periodic connection, a long session, a
 literal IP) is capped at medium: high and critical need data movement, an indicator, a tip or two strong
-signals. Then multi-signal rules set a floor (e.g. beaconing + exfiltration to the same server is critical). Every
+signals. A group made only of supporting kinds (a connection to a literal IP: weak alone, by the no-DNS
+detector's own account) becomes an incident only when a finding reaches ``supporting_min`` (0.4: a rare IP *and* a megabyte sent);
+below, its findings stay findings.
+A lone ambiguous signal is rated one band below its best finding, as RITA rates a lone indicator (0.6–0.8 "medium",
+0.4–0.6 "low"): medium only when that finding reaches ``ambiguous_medium_min`` (0.6), else at most low. A
+periodic connection of RITA score 0.5 to a server few hosts use is common on any network (mail and news
+polling, update checks); alone it is worth a look, not a medium incident. Then multi-signal rules set a floor (e.g. beaconing + exfiltration to the same server is critical). Every
 contribution is listed in the explanation, so the number can be read back.
 """
 
@@ -37,11 +43,28 @@ class IncidentParams(Strict):
     synergy_min: float = Field(
         default=0.4, ge=0, le=1, description="score a further kind needs to add synergy"
     )
+    supporting_kinds: list[str] = Field(
+        default=["no-dns"],
+        description="kinds that mainly strengthen an incident built from other signals: alone they make an "
+        "incident only when one of them scores supporting_min",
+    )
+    supporting_min: float = Field(
+        default=0.4, ge=0, le=1, description="finding score a group of supporting kinds alone needs"
+    )
     ambiguous_kinds: list[str] = Field(
         default=["beaconing", "long-connection", "no-dns", "archive-upload", "payload-download"],
         description="kinds that alone (without a second strong signal) make at most a medium incident",
     )
     ambiguous_cap: float = Field(default=0.59, ge=0, le=1, description="cap for such incidents")
+    ambiguous_medium_min: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="best finding score such an incident needs to be medium (RITA's 'medium' band starts at 0.6)",
+    )
+    ambiguous_low_cap: float = Field(
+        default=0.39, ge=0, le=1, description="cap for such incidents whose best finding is below that"
+    )
     host_c2_min: float = Field(
         default=0.6,
         ge=0,
@@ -188,15 +211,19 @@ def score_group(findings: list[Any], p: IncidentParams) -> tuple[float, list[dic
             }
         )
     strong = {k for k, f in best.items() if f.score >= p.combo_min}
-    if set(best) <= set(p.ambiguous_kinds) and len(strong) < 2 and score > p.ambiguous_cap:
-        explanation.append(
-            {
-                "rule": "single ambiguous signal (no data movement, indicator or tip)",
-                "cap": p.ambiguous_cap,
-                "contribution": round(p.ambiguous_cap - score, 3),
-            }
-        )
-        score = p.ambiguous_cap
+    if set(best) <= set(p.ambiguous_kinds) and len(strong) < 2:
+        # one band below the finding's own severity, as RITA rates a lone indicator (0.6 medium, 0.4 low)
+        top = ranked[0].score if ranked else 0.0
+        cap = p.ambiguous_cap if top >= p.ambiguous_medium_min else min(p.ambiguous_cap, p.ambiguous_low_cap)
+        if score > cap:
+            explanation.append(
+                {
+                    "rule": "single ambiguous signal (no data movement, indicator or tip)",
+                    "cap": cap,
+                    "contribution": round(cap - score, 3),
+                }
+            )
+            score = cap
     for kinds, floor in p.combos:
         if set(kinds) <= strong and score < floor:
             explanation.append(
@@ -204,6 +231,17 @@ def score_group(findings: list[Any], p: IncidentParams) -> tuple[float, list[dic
             )
             score = floor
     return round(clamp(score), 4), explanation
+
+
+def is_incident(findings: list[Any], score: float, p: IncidentParams) -> bool:
+    """Whether a scored group becomes an incident: a tip always; a group of supporting kinds only (a literal-IP
+    connection) from ``supporting_min``; anything else from ``min_score``."""
+    kinds = {f.kind for f in findings}
+    if "tip" in kinds:
+        return True
+    if kinds <= set(p.supporting_kinds) and max(f.score for f in findings) < p.supporting_min:
+        return False
+    return score >= p.min_score
 
 
 def severity(score: float) -> str:

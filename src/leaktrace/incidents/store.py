@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaktrace.detect.base import Finding
@@ -29,10 +30,12 @@ from leaktrace.incidents.scoring import (
     IncidentParams,
     group_findings,
     host_context,
+    is_incident,
     score_group,
     severity,
 )
 from leaktrace.intel.indicators import Indicator
+from leaktrace.statedb import engine_for
 
 FINDING_FIELDS = [
     "detector",
@@ -54,6 +57,56 @@ FINDING_FIELDS = [
 ]
 
 
+GROUP_COLUMNS = [
+    "id",
+    "key",
+    "tenant",
+    "detector",
+    "kind",
+    "src_ip",
+    "dst_ip",
+    "dst_domain",
+    "first_ts",
+    "last_ts",
+    "score",
+    "bytes_out",
+    "bytes_in",
+    "summary",
+    "suppressed_by",
+    "incident_id",
+]
+
+
+@dataclass(slots=True)
+class _Grouped:
+    """A finding as regroup needs it (the columns of ``GROUP_COLUMNS``, in order), with its stored assignment."""
+
+    id: int
+    key: str
+    tenant: str
+    detector: str
+    kind: str
+    src_ip: str
+    dst_ip: str | None
+    dst_domain: str | None
+    first_ts: datetime
+    last_ts: datetime
+    score: float
+    bytes_out: int
+    bytes_in: int
+    summary: str
+    suppressed_by: int | None
+    incident_id: str | None
+    old_incident: str | None = None
+    old_suppressed: int | None = None
+
+    def __post_init__(self) -> None:
+        self.old_incident, self.old_suppressed = self.incident_id, self.suppressed_by
+
+
+UPSERT_CHUNK = 5000  # keys per IN (...) look-up (SQLite's host-parameter limit is 32,766)
+
+
 def aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
@@ -62,8 +115,7 @@ class Store:
     """Incidents, findings, feedback, indicators and analysis runs of one workspace (SQLAlchemy)."""
 
     def __init__(self, url: str) -> None:
-        self.engine = create_engine(url, future=True)
-        Base.metadata.create_all(self.engine)
+        self.engine = engine_for(url, Base.metadata)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
@@ -83,19 +135,32 @@ class Store:
 
     # -- findings --------------------------------------------------------------------------------------------
     def upsert_findings(self, findings: list[Finding]) -> int:
+        """Insert or update findings by key, in bulk (executemany; no per-row ORM objects)."""
+        latest: dict[str, Finding] = {}
+        for f in findings:
+            latest[f.key] = f  # a key found twice in one run: the last one wins, as before
+        if not latest:
+            return 0
+        now = utcnow()
         with self.session() as s:
-            keys = [f.key for f in findings]
-            existing = (
-                {r.key: r for r in s.scalars(select(FindingRow).where(FindingRow.key.in_(keys)))}
-                if keys
-                else {}
-            )
-            for f in findings:
-                row = existing.get(f.key) or FindingRow(key=f.key)
-                for name in FINDING_FIELDS:
-                    setattr(row, name, getattr(f, name))
-                row.updated_at = utcnow()
-                s.add(row)
+            keys = list(latest)
+            ids: dict[str, int] = {}
+            for i in range(0, len(keys), UPSERT_CHUNK):
+                chunk = keys[i : i + UPSERT_CHUNK]
+                q = select(FindingRow.key, FindingRow.id).where(FindingRow.key.in_(chunk))
+                ids.update((k, i) for k, i in s.execute(q))
+            inserts, updates = [], []
+            for key, f in latest.items():
+                row = {name: getattr(f, name) for name in FINDING_FIELDS}
+                row["updated_at"] = now
+                if key in ids:
+                    updates.append({"id": ids[key], **row})
+                else:
+                    inserts.append({"key": key, **row})
+            if inserts:
+                s.execute(insert(FindingRow), inserts)
+            if updates:
+                s.execute(update(FindingRow), updates)
         return len(findings)
 
     def findings(self, tenant: str | None = None, incident: str | None = None) -> list[FindingRow]:
@@ -111,7 +176,7 @@ class Store:
         return rows
 
     # -- feedback --------------------------------------------------------------------------------------------
-    def _suppressing(self, f: FindingRow, rules: list[FeedbackRow]) -> FeedbackRow | None:
+    def _suppressing(self, f: FindingRow | _Grouped, rules: list[FeedbackRow]) -> FeedbackRow | None:
         for rule in rules:
             if rule.verdict != "benign" or rule.tenant != f.tenant:
                 continue
@@ -183,12 +248,13 @@ class Store:
         host_names = host_names or {}
         with self.session() as s:
             rules = list(s.scalars(select(FeedbackRow).where(FeedbackRow.tenant == tenant)))
-            fq = select(FindingRow).where(FindingRow.tenant == tenant)
+            # plain rows (no ORM objects): evidence and record references are not needed to group and score
+            fq = select(*[getattr(FindingRow, c) for c in GROUP_COLUMNS]).where(FindingRow.tenant == tenant)
             iq = select(IncidentRow).where(IncidentRow.tenant == tenant)
             if hosts is not None:
                 fq = fq.where(FindingRow.src_ip.in_(sorted(hosts)))
                 iq = iq.where(IncidentRow.host_ip.in_(sorted(hosts)))
-            rows = list(s.scalars(fq))
+            rows = [_Grouped(*r) for r in s.execute(fq)]
             live = []
             for r in rows:
                 r.first_ts, r.last_ts = aware(r.first_ts), aware(r.last_ts)
@@ -210,7 +276,7 @@ class Store:
             scored = [(g, *score_group(g.findings, p)) for g in groups]
             scored = [(g, *host_context(g, score, why, groups, p)) for g, score, why in scored]
             for g, score, explanation in scored:
-                if score < p.min_score and not any(f.kind == "tip" for f in g.findings):
+                if not is_incident(g.findings, score, p):
                     continue
                 server_ip, server_domain = g.server_ip(), g.server_domain()
                 inc = self._match(
@@ -250,6 +316,13 @@ class Store:
             for e in existing:
                 if e.id not in used:
                     e.active = False
+            changed = [
+                {"id": r.id, "incident_id": r.incident_id, "suppressed_by": r.suppressed_by}
+                for r in rows
+                if (r.incident_id, r.suppressed_by) != (r.old_incident, r.old_suppressed)
+            ]
+            if changed:
+                s.execute(update(FindingRow), changed)
             s.flush()
         return self.incidents(tenant)
 
