@@ -10,10 +10,12 @@ detectors: Registry[Any] = Registry("detector")
 
 
 def load_builtins() -> None:
-    """Import the built-in detector modules (each registers itself)."""
+    """Import the built-in detector modules (each registers itself): network detectors, and the host
+    detectors of :mod:`leaktrace.hostdetect`."""
     from leaktrace.detect import (  # noqa: F401
         archive_upload,
         beacon,
+        dns_payload,
         dns_tunnel,
         exfil_volume,
         intel_match,
@@ -21,6 +23,7 @@ def load_builtins() -> None:
         no_dns,
         payload_download,
     )
+    from leaktrace.hostdetect import detectors as _host  # noqa: F401
 
 
 load_builtins()

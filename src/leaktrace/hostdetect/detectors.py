@@ -21,6 +21,7 @@ from leaktrace.detect.registry import detectors
 from leaktrace.hostdetect import rules
 from leaktrace.hostdetect.endpoint import EndpointView, load_view
 from leaktrace.hostdetect.lake_events import lake_events
+from leaktrace.hostdetect.tree import ProcessTree
 
 _VIEW_KEY = "hostdetect:endpoint-view"
 
@@ -38,13 +39,31 @@ def _day(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%d")
 
 
+_TREE_KEY = "hostdetect:process-tree"
+
+
+def process_tree(ctx: Context, view: EndpointView) -> ProcessTree:
+    cache: dict[str, Any] = ctx._cached  # noqa: SLF001 - the context's per-run cache
+    if _TREE_KEY not in cache:
+        cache[_TREE_KEY] = ProcessTree(view.process, view.endpoint_conn, ctx.internal)
+    tree: ProcessTree = cache[_TREE_KEY]
+    return tree
+
+
 def to_finding(hit: rules.HostHit, detector: str, kind: str, ctx: Context, view: EndpointView) -> Finding:
+    """The hit as a finding of its host; when its processes (with ancestors and descendants) talked to external
+    servers, the one they talked to most is the finding's server, so it joins that server's incident."""
     offset = view.offsets.get(hit.host)
     evidence = {**hit.evidence, "host": hit.host, "technique": hit.technique, "records": hit.records[:10]}
     if offset is not None:
         evidence["clock_offset_s"] = offset.offset_seconds
+    servers = process_tree(ctx, view).servers_of(hit.procs) if hit.procs else None
+    dst_ip = None
+    if servers:
+        evidence["servers"] = [f"{ip} ({n} connections)" for ip, n in servers.most_common(10)]
+        dst_ip = servers.most_common(1)[0][0]
     return Finding(
-        detector=detector, kind=kind, tenant=ctx.tenant, src_ip=view.ip_of(hit.host),
+        detector=detector, kind=kind, tenant=ctx.tenant, src_ip=view.ip_of(hit.host), dst_ip=dst_ip,
         first_ts=hit.first_ts, last_ts=hit.last_ts, score=hit.score, summary=hit.summary,
         evidence=evidence, uids=hit.records[:20], window=f"{hit.key}|{_day(hit.first_ts)}",
     )
@@ -153,6 +172,15 @@ class CredentialDumpingDetector(_HostDetector):
 LEVEL_SCORE = {"informational": 0.1, "low": 0.25, "medium": 0.45, "high": 0.65, "critical": 0.85}
 
 
+def _acting_process(row: dict[str, Any]) -> str | None:
+    """The process a matched row is about: its own, or for a raw event the source process (Sysmon 10 ...)."""
+    if row.get("process_guid") or row.get("pid") is not None:
+        return str(row.get("process_guid") or f"{row.get('pid')}:{rules.basename(row.get('image'))}")
+    data = rules._data(row)  # noqa: SLF001 - same module family
+    guid = data.get("SourceProcessGUID") or data.get("ProcessGuid")
+    return str(guid).strip("{}").lower() if guid else None
+
+
 @functools.lru_cache(maxsize=8)
 def _engine(paths: tuple[str, ...], builtin: bool) -> Any:
     from leaktrace.sigma.engine import SigmaEngine
@@ -201,5 +229,6 @@ class SigmaDetector(_HostDetector):
                 evidence={"rule_id": rule_id, "title": m0.title, "level": m0.level, "count": len(items),
                           "rule_author": m0.author, "techniques": list(techniques)},
                 records=[r for r in (rules.ref(row) for _, row in items[:20]) if r],
+                procs=sorted({k for _, row in items if (k := _acting_process(row))}),
             ))
         return out

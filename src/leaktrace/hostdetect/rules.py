@@ -68,6 +68,7 @@ class HostHit:
     key: str  # what makes the hit unique on the host (process, file, rule id)
     evidence: dict[str, Any] = field(default_factory=dict)
     records: list[str] = field(default_factory=list)
+    procs: list[str] = field(default_factory=list)  # process GUIDs (or "pid:image") of the acting processes
 
 
 def _proc_key(row: Row) -> str:
@@ -88,11 +89,15 @@ def staging(file_events: Iterable[Row], process: Iterable[Row], *, min_documents
     the last of them, wrote an archive. Reads by a child count for its parent tree (7z started by the implant).
     """
     parent: dict[str, str] = {}
+    alias: dict[str, str] = {}  # "pid:image" -> GUID: Security 4663 reads carry no GUID, Sysmon 11 writes do
     for p in process:
         if p.get("process_guid") and p.get("parent_guid"):
             parent[p["process_guid"]] = p["parent_guid"]
+        if p.get("process_guid") and p.get("pid") is not None and (p.get("event") or "start") == "start":
+            alias.setdefault(f"{p.get('pid')}:{basename(p.get('image'))}", p["process_guid"])
 
     def roots(key: str) -> list[str]:
+        key = alias.get(key, key)
         out, seen = [key], {key}
         while key in parent and parent[key] not in seen:
             key = parent[key]
@@ -132,6 +137,7 @@ def staging(file_events: Iterable[Row], process: Iterable[Row], *, min_documents
                 evidence={"documents": len(docs), "archive": a.get("path"), "archive_size": a.get("size"),
                           "process": a.get("image"), "examples": [d.get("path") for d in docs[:5]]},
                 records=[r for r in (ref(a), *(ref(d) for d in docs[:10])) if r],
+                procs=[_proc_key(a)],
             ))
             break
     return hits
@@ -167,7 +173,7 @@ def user_execution(process: Iterable[Row], *, attachment_score: float = 0.55,
             summary=f"{what}: {image} (parent {parent or '?'})", technique=tech, key=_start_key(p),
             evidence={"image": image, "parent_image": p.get("parent_image"), "command_line": p.get("command_line"),
                       "user": p.get("user")},
-            records=[r for r in (ref(p),) if r],
+            records=[r for r in (ref(p),) if r], procs=[_proc_key(p)],
         ))
     return _merge(hits)
 
@@ -193,7 +199,7 @@ def office_shell(process: Iterable[Row], *, office_score: float = 0.65, browser_
             technique="T1059", key=_start_key(p),
             evidence={"parent_image": p.get("parent_image"), "image": p.get("image"),
                       "command_line": p.get("command_line"), "user": p.get("user")},
-            records=[r for r in (ref(p),) if r],
+            records=[r for r in (ref(p),) if r], procs=[_proc_key(p)],
         ))
     return _merge(hits)
 
@@ -221,7 +227,7 @@ def credential_dumping(process: Iterable[Row], file_events: Iterable[Row], win_e
                 rule="credential-dumping", host=p.get("host") or "", first_ts=p["ts"], last_ts=p["ts"],
                 score=tool_score, summary=f"credential dumping command: {cmd[:200]}", technique="T1003.001",
                 key="cmd|" + _start_key(p), evidence={"image": p.get("image"), "command_line": cmd},
-                records=[r for r in (ref(p),) if r]))
+                records=[r for r in (ref(p),) if r], procs=[_proc_key(p)]))
     for f in file_events:
         path = f.get("path") or ""
         low = path.casefold()
@@ -233,7 +239,7 @@ def credential_dumping(process: Iterable[Row], file_events: Iterable[Row], win_e
                 technique="T1003.001", key="file|" + low,
                 evidence={"path": path, "image": f.get("image"), "size": f.get("size"),
                           "inferred": _inferred_rule(f)},
-                records=[r for r in (ref(f),) if r]))
+                records=[r for r in (ref(f),) if r], procs=[_proc_key(f)]))
     for w in win_events:
         if w.get("event_id") != 10:
             continue
@@ -248,8 +254,16 @@ def credential_dumping(process: Iterable[Row], file_events: Iterable[Row], win_e
             technique="T1003.001", key=f"access|{source}|{data.get('SourceProcessGUID') or ''}",
             evidence={"source_image": data.get("SourceImage"), "granted_access": data.get("GrantedAccess"),
                       "call_trace": (data.get("CallTrace") or "")[:300]},
-            records=[r for r in (ref(w),) if r]))
+            records=[r for r in (ref(w),) if r],
+            procs=[_guid_key(data.get("SourceProcessGUID")) or f"{data.get('SourceProcessId')}:{source}"]))
     return _merge(hits)
+
+
+def _guid_key(value: Any) -> str | None:
+    """A GUID as the normalised tables write it (no braces, lower case)."""
+    if not value:
+        return None
+    return str(value).strip("{}").lower()
 
 
 def _data(row: Row) -> dict[str, Any]:
@@ -281,6 +295,7 @@ def _merge(hits: list[HostHit]) -> list[HostHit]:
             o.score = max(o.score, h.score)
             o.evidence["count"] = int(o.evidence.get("count", 1)) + 1
             o.records = (o.records + h.records)[:20]
+            o.procs = sorted(set(o.procs) | set(h.procs))
         else:
             out[k] = h
     return list(out.values())

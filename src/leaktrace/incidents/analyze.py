@@ -41,6 +41,7 @@ from leaktrace.notify.hook import incidents_before, notify_after_analysis
 from leaktrace.workspace import Workspace
 
 NETWORK_TABLES = ["conn", "dns", "http", "tls", "net_files"]
+ENDPOINT_TABLES = ["process", "file_event", "endpoint_conn", "win_event"]  # host detectors read these
 
 
 @dataclass
@@ -118,7 +119,7 @@ def analyze(
     since: datetime | None = None
     mode = "full"
     if last is not None:
-        new_files = [f for t in NETWORK_TABLES for f in lake.files(t, tenant=tenant, since=last.watermark)]
+        new_files = [f for t in NETWORK_TABLES + ENDPOINT_TABLES for f in lake.files(t, tenant=tenant, since=last.watermark)]
         mode = "incremental"
         since = min_ts(new_files) if new_files else None
         if not new_files and len(indicators) == last.indicators:

@@ -77,6 +77,18 @@ class IncidentParams(Strict):
     host_combo_floor: float = Field(
         default=0.85, ge=0, le=1, description="exfiltration by a host that beacons elsewhere is at least this"
     )
+    host_kinds: list[str] = Field(
+        default=["staging", "user-execution", "office-shell", "credential-dumping", "sigma"],
+        description="kinds found on the endpoint (hostdetect); a group of these alone needs host_only_min",
+    )
+    host_only_min: float = Field(
+        default=0.7, ge=0, le=1,
+        description="score a group of host findings alone (no network finding) needs to be an incident",
+    )
+    host_join_kinds: list[str] = Field(
+        default=["credential-dumping", "staging"],
+        description="host kinds that, with no server of their own, join the host's incident nearest in time",
+    )
     combo_min: float = Field(
         default=0.4, ge=0, le=1, description="finding score a kind needs to trigger a rule"
     )
@@ -89,6 +101,11 @@ class IncidentParams(Strict):
             (["beaconing", "archive-upload"], 0.8),
             (["exfiltration", "archive-upload"], 0.8),
             (["beaconing", "indicator"], 0.8),
+            (["beaconing", "staging"], 0.85),
+            (["exfiltration", "staging"], 0.85),
+            (["archive-upload", "staging"], 0.8),
+            (["beaconing", "credential-dumping"], 0.85),
+            (["payload-download", "user-execution"], 0.7),
         ],
         description="(kinds, floor): when all kinds are present (each ≥ combo_min) the score is at least floor",
     )
@@ -239,6 +256,8 @@ def is_incident(findings: list[Any], score: float, p: IncidentParams) -> bool:
     kinds = {f.kind for f in findings}
     if "tip" in kinds:
         return True
+    if kinds <= set(p.host_kinds):
+        return score >= p.host_only_min
     if kinds <= set(p.supporting_kinds) and max(f.score for f in findings) < p.supporting_min:
         return False
     return score >= p.min_score

@@ -25,6 +25,7 @@ from leaktrace.incidents.db import (
     StatusEvent,
     utcnow,
 )
+from leaktrace.incidents.hostjoin import group_with_host_findings
 from leaktrace.incidents.scoring import (
     LIFECYCLE,
     IncidentParams,
@@ -263,7 +264,8 @@ class Store:
                 r.incident_id = None
                 if rule is None:
                     live.append(r)
-            groups = group_findings(live, timedelta(hours=p.gap_hours))
+            groups = group_with_host_findings(live, timedelta(hours=p.gap_hours), group_findings,
+                                              join_kinds=set(p.host_join_kinds))
             existing = list(s.scalars(iq))
             for e in existing:
                 e.start, e.end = aware(e.start), aware(e.end)
@@ -343,7 +345,7 @@ class Store:
                 continue
             same = (ip and e.server_ip == ip) or (
                 reg and e.server_domain and registered_domain(e.server_domain) == reg
-            )
+            ) or (not ip and not domain and not e.server_ip and not e.server_domain)  # host-only incidents
             if same and e.start <= end + gap and start <= e.end + gap:
                 return e
         return None
