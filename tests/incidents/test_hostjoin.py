@@ -61,3 +61,14 @@ def test_a_host_finding_between_two_incidents_goes_to_the_closer() -> None:
         F("h", "staging", "10.0.0.5", 7, 7),
     ]
     assert keys(group_with_host_findings(findings, GAP, group_findings)) == [["a"], ["b", "h"]]
+
+
+def test_only_strong_kinds_join_by_time_alone() -> None:
+    findings = [
+        F("c2", "beaconing", "10.0.0.5", 0, 10, dst_ip="203.0.113.9"),
+        F("dump", "credential-dumping", "10.0.0.5", 5, 5),
+        F("setup", "user-execution", "10.0.0.5", 6, 6),  # no link to the server: not tied to it by time
+        F("linked", "user-execution", "10.0.0.5", 1, 1, dst_ip="203.0.113.9"),  # its process talked to it
+    ]
+    groups = group_with_host_findings(findings, GAP, group_findings, join_kinds={"credential-dumping", "staging"})
+    assert keys(groups) == [["c2", "dump", "linked"], ["setup"]]
