@@ -21,12 +21,14 @@ def check_seed(tmp_path: Path, seed: int, hosts: int) -> None:
     sim.simulate(scen, hosts=hosts, days=1, seed=seed)
     truth = json.loads((scen / "ground_truth.json").read_text(encoding="utf-8"))
     ws = Workspace.init(tmp_path / f"ws{seed}", internal=["10.0.0.0/8"], tenant="ministry")
-    ingest.ingest_paths(ws, [scen / "zeek"])
+    ingest.ingest_paths(ws, [scen / "zeek", scen / "endpoint"])
     incidents = analyze(ws).incidents
     top = incidents[0]
     assert top.host_ip == truth["compromised_host"]["ip"]
     assert top.server_ip == truth["exfil"]["ip"] or top.server_domain == truth["exfil"]["domain"]
     assert top.severity in ("high", "critical")
+    # the implant's staging (documents read, then an archive) joined the exfiltration's incident
+    assert "staging" in top.kinds
     others = [
         (i.host_ip, i.server_ip, i.severity) for i in incidents[1:] if i.severity in ("high", "critical")
     ]

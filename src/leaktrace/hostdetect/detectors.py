@@ -58,15 +58,35 @@ def to_finding(hit: rules.HostHit, detector: str, kind: str, ctx: Context, view:
     if offset is not None:
         evidence["clock_offset_s"] = offset.offset_seconds
     servers = process_tree(ctx, view).servers_of(hit.procs) if hit.procs else None
+    src_ip = view.ip_of(hit.host)
     dst_ip = None
     if servers:
         evidence["servers"] = [f"{ip} ({n} connections)" for ip, n in servers.most_common(10)]
         dst_ip = servers.most_common(1)[0][0]
+        if len(servers) > 1:
+            dst_ip = _receiving_server(ctx, src_ip, list(servers), hit) or dst_ip
     return Finding(
-        detector=detector, kind=kind, tenant=ctx.tenant, src_ip=view.ip_of(hit.host), dst_ip=dst_ip,
+        detector=detector, kind=kind, tenant=ctx.tenant, src_ip=src_ip, dst_ip=dst_ip,
         first_ts=hit.first_ts, last_ts=hit.last_ts, score=hit.score, summary=hit.summary,
         evidence=evidence, uids=hit.records[:20], window=f"{hit.key}|{_day(hit.first_ts)}",
     )
+
+
+AFTER = timedelta(days=1)
+
+
+def _receiving_server(ctx: Context, src_ip: str, servers: list[str], hit: rules.HostHit) -> str | None:
+    """Of the servers the processes talked to, the one the host sent the most bytes to from the behaviour's
+    start until a day after it (the C2 gets many small beacons; staged data goes where the bytes go)."""
+    conn = ctx.engine.table("conn")
+    near = conn.filter((conn.src_ip == src_ip) & conn.dst_ip.isin(servers) & (conn.ts >= hit.first_ts)
+                       & (conn.ts <= hit.last_ts + AFTER))
+    sent = near.group_by("dst_ip").aggregate(out=near.bytes_out.fill_null(0).sum(), n=near.count())
+    rows = sent.to_pyarrow().to_pylist()
+    if not rows:
+        return None
+    best = max(rows, key=lambda r: (int(r["out"] or 0), int(r["n"] or 0)))
+    return str(best["dst_ip"]) if int(best["out"] or 0) > 0 else None
 
 
 def _allowed(ctx: Context, finding: Finding) -> bool:
