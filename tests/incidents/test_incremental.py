@@ -54,6 +54,7 @@ def test_incremental_with_stored_facts_equals_recomputation(tmp_path: Path) -> N
         ingest.ingest_paths(ws, [tmp_path / "head"])
         assert analyze(ws).mode == "full"
         assert list((ws.state_dir / "analyze").rglob("host_servers-*.parquet"))
+        assert list((ws.state_dir / "analyze").rglob("dns_pairs-*.parquet"))
         ingest.ingest_paths(ws, [tmp_path / "tail"])
         if label == "recomputed":  # no stored facts: all history is read again
             shutil.rmtree(ws.state_dir / "analyze")

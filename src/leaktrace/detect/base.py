@@ -103,6 +103,9 @@ class Context:
     """Set by the caller on incremental runs when the population facts (``host_servers``) of all history are
     provided from state (``cached("host_servers", ...)``): outbound flows are then read only for hosts with
     records at or after ``since``."""
+    stored: set[str] = field(default_factory=set)
+    """Names of intermediate tables the caller preset from stored state (covering all history, including the
+    records since ``since``), e.g. ``dns_pairs``: detectors may then read only the hosts with new records."""
     _cached: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def cached(self, name: str, build: Any) -> Any:

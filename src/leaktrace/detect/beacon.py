@@ -104,10 +104,7 @@ class Beacon:
     def run(self, ctx: Context) -> list[Finding]:
         p: BeaconParams = ctx.params_for(self.name, BeaconParams)
         flows = outbound_named(ctx)
-        flows = flows.mutate(
-            t=epoch_float(flows.ts),
-            size=ibis.coalesce(flows.ip_bytes_out, flows.bytes_out, 0),
-        )
+        flows = flows.mutate(t=epoch_float(flows.ts))
         first, last, pop = outbound_bounds(ctx)  # all history, also on incremental runs
         if first is None or last is None:
             return []

@@ -31,9 +31,45 @@ def server_names(ctx: Context, hosts: Any = None) -> Any:
     return names.group_by("uid").aggregate(name=names.name.max(), ja3=names.ja3.max())
 
 
+def _blank_null(col: Any) -> Any:
+    return ibis.cases(((col == "") | (col == "-"), ibis.null("string")), else_=col)
+
+
+def _join_names_unique(ctx: Context, conn: Any, hosts: Any = None) -> tuple[Any, Any] | None:
+    """``conn`` with the ``name`` and ``ja3`` of :func:`server_names`, and the distinct names, joined without
+    grouping the TLS log by uid when its uids are unique (as Zeek writes them: one TLS record per connection):
+    then the per-uid maximum of :func:`server_names` is the TLS record's value, or the larger of it and the HTTP
+    host (HTTP, small, is still grouped: one record per request). The uid grouping of millions of TLS records
+    is the costliest step of the name join. None when TLS uids repeat (the caller groups)."""
+    tls = ctx.engine.table("tls")
+    http = ctx.engine.table("http")
+    if hosts is not None:
+        tls = tls.semi_join(hosts, "src_ip")
+        http = http.semi_join(hosts, "src_ip")
+    check = tls.aggregate(n=tls.uid.count(), u=tls.uid.nunique()).to_pyarrow().to_pylist()[0]
+    if int(check["n"] or 0) != int(check["u"] or 0):
+        return None
+    t = tls.select(uid=tls.uid, tname=_blank_null(tls.sni.lower()), ja3=_blank_null(tls.ja3.lower()))
+    t = t.filter(t.tname.notnull() | t.ja3.notnull())
+    h = http.select(uid=http.uid, hname=_blank_null(http.host.lower()))
+    h = h.filter(h.hname.notnull()).group_by("uid").aggregate(hname=h.hname.max())
+    j = conn.left_join(t, conn.uid == t.uid).drop("uid_right")
+    j = j.left_join(h, j.uid == h.uid).drop("uid_right")
+    name = ibis.cases(
+        (j.tname.isnull(), j.hname), (j.hname.isnull(), j.tname), (j.hname > j.tname, j.hname), else_=j.tname
+    )
+    j = j.mutate(name=name).drop("tname", "hname")
+    distinct = (
+        t.select(name=t.tname).filter(t.tname.notnull()).union(h.select(name=h.hname), distinct=True)
+    )
+    return j, distinct
+
+
 def outbound_named(ctx: Context, with_names: bool = True) -> Any:
-    """Outbound flows with ``name`` (SNI/Host or null), ``ja3`` (TLS client fingerprint or null), ``server`` (registered domain of the name, else the
-    destination IP), ``bo``/``bi`` (bytes out/in, nulls as 0) and ``epoch`` (seconds). Built once per run."""
+    """Outbound flows (``ts``, ``uid``, ``src_ip``, ``dst_ip``, ``dst_port``, ``proto``, ``duration``) with ``name``
+    (SNI/Host or null), ``ja3`` (TLS client fingerprint or null), ``server`` (registered domain of the name, else
+    the destination IP), ``bo``/``bi`` (bytes out/in, nulls as 0), ``size`` (IP bytes out, else bytes out, else 0)
+    and ``epoch`` (seconds). Built once per run."""
     return ctx.cached("outbound_named", lambda: _outbound_named(ctx))
 
 
@@ -56,15 +92,30 @@ def _outbound_named(ctx: Context) -> Any:
         "bytes_in",
         "ip_bytes_out",
     )
-    names = server_names(ctx, touched)
-    conn = conn.left_join(names, conn.uid == names.uid).drop("uid_right")
-    distinct = names.select("name").filter(names.name.notnull()).distinct()
+    named = _join_names_unique(ctx, conn, touched)
+    if named is not None:
+        conn, distinct = named
+    else:
+        names = server_names(ctx, touched)
+        conn = conn.left_join(names, conn.uid == names.uid).drop("uid_right")
+        distinct = names.select("name").filter(names.name.notnull()).distinct()
     regs = distinct.mutate(reg=registered_domain_expr(distinct.name))  # regexes on distinct names only
     conn = conn.left_join(regs, "name").drop("name_right")
-    conn = conn.mutate(
+    # only the columns detectors use are materialised (bytes as filled ``bo``/``bi`` and ``size``; no ``reg``)
+    conn = conn.select(
+        "ts",
+        "uid",
+        "src_ip",
+        "dst_ip",
+        "dst_port",
+        "proto",
+        "duration",
+        "name",
+        "ja3",
         server=ibis.coalesce(conn.reg, conn.dst_ip),
         bo=conn.bytes_out.fill_null(0),
         bi=conn.bytes_in.fill_null(0),
+        size=ibis.coalesce(conn.ip_bytes_out, conn.bytes_out, 0),
         epoch=epoch(conn.ts),
     )
     _, domains = split_allowlist(ctx.allow_servers)

@@ -30,9 +30,10 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
-from leaktrace.detect.common import epoch, prevalence_modifier, since_epoch
-from leaktrace.detect.domains import common_zone, registered_domain_expr, shannon_entropy
-from leaktrace.detect.net import is_internal, split_allowlist
+from leaktrace.detect.common import prevalence_modifier, since_epoch
+from leaktrace.detect.dns_facts import dns_pairs, dns_queries, new_dns_clients
+from leaktrace.detect.domains import common_zone, shannon_entropy
+from leaktrace.detect.net import split_allowlist
 from leaktrace.detect.registry import detectors
 
 PAYLOAD_QTYPES = ["TXT", "NULL", "16", "10"]
@@ -87,15 +88,14 @@ class DnsPayload:
 
     def run(self, ctx: Context) -> list[Finding]:
         p: DnsPayloadParams = ctx.params_for(self.name, DnsPayloadParams)
-        dns = ctx.engine.table("dns")
-        dns = dns.filter(is_internal(dns.src_ip, ctx.internal) & dns.query.notnull())
-        q = dns.query.lower().re_replace(r"\.$", "")
-        dns = dns.mutate(q=q, reg=registered_domain_expr(q), epoch=epoch(dns.ts))
-        dns = dns.filter(~dns.q.endswith(".arpa") & ~dns.q.endswith(".local"))
-        pop = int(dns.src_ip.nunique().execute() or 0)
+        pairs = dns_pairs(ctx)  # all history (preset from state on incremental runs)
+        # incremental: only (client, domain) groups with answers since ``since`` are scored, so only the DNS
+        # history of the clients with new records is read
+        dns = dns_queries(ctx, new_dns_clients(ctx))
+        pop = int(pairs.src_ip.nunique().execute() or 0)
         clients = {
             r["reg"]: int(r["clients"])
-            for r in dns.group_by("reg").aggregate(clients=dns.src_ip.nunique()).to_pyarrow().to_pylist()
+            for r in pairs.group_by("reg").aggregate(clients=pairs.src_ip.nunique()).to_pyarrow().to_pylist()
         }
         txt = dns.filter(
             dns.qtype.upper().isin(PAYLOAD_QTYPES).fill_null(False)

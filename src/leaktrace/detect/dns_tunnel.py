@@ -24,9 +24,9 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
-from leaktrace.detect.common import epoch, prevalence_modifier, since_epoch
-from leaktrace.detect.domains import common_zone, registered_domain_expr, shannon_entropy, subdomain
-from leaktrace.detect.net import is_internal, split_allowlist
+from leaktrace.detect.common import prevalence_modifier, since_epoch
+from leaktrace.detect.dns_facts import dns_pairs, new_dns_clients, tunnel_queries
+from leaktrace.detect.domains import common_zone, shannon_entropy, subdomain
 from leaktrace.detect.registry import detectors
 
 PAYLOAD_TYPES = ["TXT", "NULL", "CNAME", "16", "10", "5"]
@@ -64,22 +64,17 @@ class DnsTunnel:
 
     def run(self, ctx: Context) -> list[Finding]:
         p: DnsTunnelParams = ctx.params_for(self.name, DnsTunnelParams)
-        dns = ctx.engine.table("dns")
-        dns = dns.filter(is_internal(dns.src_ip, ctx.internal) & dns.query.notnull())
-        q = dns.query.lower().re_replace(r"\.$", "")
-        dns = dns.mutate(q=q, reg=registered_domain_expr(q), epoch=epoch(dns.ts))
-        dns = dns.filter(
-            dns.q.contains(".") & ~dns.q.endswith(".arpa") & ~dns.q.endswith(".local") & (dns.q != dns.reg)
-        )
-        _, allowed = split_allowlist(ctx.allow_servers)
-        if allowed:
-            dns = dns.filter(~dns.reg.isin(allowed))
+        since = since_epoch(ctx)
+        pairs = dns_pairs(ctx)  # all history (preset from state on incremental runs)
+        pairs = pairs.filter(pairs.tunnel)
+        hosts = new_dns_clients(ctx)
+        dns = tunnel_queries(ctx, hosts)
         dns = dns.mutate(
             sublen=dns.q.length() - dns.reg.length() - 1,
             payload=dns.qtype.upper().isin(PAYLOAD_TYPES).fill_null(False).cast("int64"),
         )
-        pop = int(dns.src_ip.nunique().execute() or 0)
-        clients = dns.group_by("reg").aggregate(clients=dns.src_ip.nunique())
+        pop = int(pairs.src_ip.nunique().execute() or 0)
+        clients = pairs.group_by("reg").aggregate(clients=pairs.src_ip.nunique())
         agg = dns.group_by(["src_ip", "reg"]).aggregate(
             n=dns.count(),
             unique=dns.q.nunique(),
@@ -91,7 +86,6 @@ class DnsTunnel:
             top_uid=dns.uid.max(),
         )
         agg = agg.filter(agg.unique >= p.min_unique).join(clients, "reg")
-        since = since_epoch(ctx)
         if since is not None:
             agg = agg.filter(agg.last >= since)
         cands = agg.to_pyarrow().to_pylist()

@@ -9,9 +9,10 @@ reads, from their Parquet statistics, the earliest record timestamp they contain
 * aggregate detectors (exfil volume, beacon, long connection, DNS tunnel) still read the history they need
   (host baselines, the 24 h beacon window) but only aggregate and score the windows and pairs that have
   records at or after ``since``; earlier findings stay stored.
-* population facts (which hosts use which server/IP/JA3 and since when: prevalence, first seen, population) are
-  kept as state (:mod:`leaktrace.engine.state`): a full run stores them, an incremental run merges in the
-  facts of the new records, and then reads outbound flows only of the hosts that have new records.
+* population facts (which hosts use which server/IP/JA3 and since when: prevalence, first seen, population; which
+  clients query which registered domain) are kept as state (:mod:`leaktrace.engine.state`): a full run stores
+  them, an incremental run merges in the facts of the new records, and then reads outbound flows and DNS
+  queries only of the hosts that have new records.
 
 Findings are upserted by a stable key (detector, host, server, window), so a re-scored window replaces its
 old finding. When indicators were added since the last run, the indicator detector hunts all history.
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 
 from leaktrace.detect.base import Context, Finding
 from leaktrace.detect.common import host_servers, host_servers_of, merge_host_servers, outbound_named
+from leaktrace.detect.dns_facts import dns_pairs, dns_pairs_of, dns_queries, merge_dns_pairs
 from leaktrace.detect.registry import detectors
 from leaktrace.engine import Engine
 from leaktrace.engine.state import FactsState
@@ -131,6 +133,12 @@ def analyze(
         tenant,
         {"internal": ctx.internal, "allow_servers": ctx.allow_servers, "allow_hosts": ctx.allow_hosts},
     )
+    dns_facts = FactsState(
+        ws.state_dir,
+        tenant,
+        {"internal": ctx.internal, "allow_servers": ctx.allow_servers},
+        name="dns_pairs",
+    )
     use_facts = engine is None and mode != "unchanged"  # state only with the lake's own engine
     if use_facts and mode == "incremental" and since is not None:
         stored = facts.load(eng)
@@ -139,6 +147,12 @@ def analyze(
             flows = outbound_named(ctx)
             new = host_servers_of(flows.filter(flows.ts >= since))
             ctx.cached("host_servers", lambda: merge_host_servers(stored, new))
+        stored_dns = dns_facts.load(eng)
+        if stored_dns is not None:
+            queries = dns_queries(ctx)
+            new_dns = dns_pairs_of(ctx, queries.filter(queries.ts >= since))
+            ctx.cached("dns_pairs", lambda: merge_dns_pairs(stored_dns, new_dns))
+            ctx.stored.add("dns_pairs")  # DNS history of the clients with new queries only
     names = only or detectors.names()
     result = AnalysisResult(mode=mode, since=since, seconds=0.0, findings=0)
     all_findings: list[Finding] = []
@@ -159,6 +173,8 @@ def analyze(
             all_findings.extend(found)
     if use_facts and (mode == "full" or ctx.scoped or not facts.exists()):
         facts.save(host_servers(ctx).to_pyarrow())
+    if use_facts and (mode == "full" or "dns_pairs" in ctx.stored or not dns_facts.exists()):
+        dns_facts.save(dns_pairs(ctx).to_pyarrow())
     store.upsert_findings(all_findings)
     touched = None if mode == "full" else {f.src_ip for f in all_findings}
     before = incidents_before(ws, store, tenant)  # None unless [notify] has targets

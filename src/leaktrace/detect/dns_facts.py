@@ -1,0 +1,72 @@
+"""DNS queries as the DNS detectors see them, and the (client, registered domain) facts they share.
+
+:func:`dns_pairs` (distinct client × registered domain, with whether the tunnel detector looks at the query) gives
+both DNS detectors their population and per-domain client counts. It is small and mergeable, so it is kept as
+state (:mod:`leaktrace.engine.state`) and incremental runs read only the DNS history of clients with new records
+(:func:`new_dns_clients`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leaktrace.detect.base import Context
+from leaktrace.detect.common import epoch
+from leaktrace.detect.domains import registered_domain_expr
+from leaktrace.detect.net import is_internal, split_allowlist
+
+
+def dns_queries(ctx: Context, hosts: Any = None) -> Any:
+    """DNS queries of internal clients with ``q`` (the name, lower case, no trailing dot), ``reg`` (its registered
+    domain) and ``epoch``, ``.arpa``/``.local`` left out: what the DNS detectors start from. With ``hosts`` (a
+    table with ``src_ip``), only queries of those clients."""
+    dns = ctx.engine.table("dns")
+    if hosts is not None:
+        dns = dns.semi_join(hosts, "src_ip")
+    dns = dns.filter(is_internal(dns.src_ip, ctx.internal) & dns.query.notnull())
+    q = dns.query.lower().re_replace(r"\.$", "")
+    dns = dns.mutate(q=q, reg=registered_domain_expr(q), epoch=epoch(dns.ts))
+    return dns.filter(~dns.q.endswith(".arpa") & ~dns.q.endswith(".local"))
+
+
+def _tunnel_pred(ctx: Context, dns: Any) -> Any:
+    """Names below a registered domain, not allow-listed: the queries the tunnel detector looks at."""
+    pred = dns.q.contains(".") & (dns.q != dns.reg)
+    _, allowed = split_allowlist(ctx.allow_servers)
+    if allowed:
+        pred = pred & ~dns.reg.isin(allowed)
+    return pred
+
+
+def tunnel_queries(ctx: Context, hosts: Any = None) -> Any:
+    """:func:`dns_queries` that the tunnel detector looks at (see :func:`_tunnel_pred`)."""
+    dns = dns_queries(ctx, hosts)
+    return dns.filter(_tunnel_pred(ctx, dns))
+
+
+def dns_pairs_of(ctx: Context, queries: Any) -> Any:
+    """Distinct (client, registered domain, ``tunnel``) of :func:`dns_queries`, ``tunnel`` telling whether the
+    tunnel detector looks at the query: the population (distinct clients) and the clients of each domain
+    (prevalence) of both DNS detectors. Mergeable: the pairs of two batches of records are their union, so
+    incremental runs keep them as state instead of re-parsing every DNS name of the history."""
+    return queries.select("src_ip", "reg", tunnel=_tunnel_pred(ctx, queries)).distinct()
+
+
+def merge_dns_pairs(a: Any, b: Any) -> Any:
+    return a.union(b, distinct=True)
+
+
+def dns_pairs(ctx: Context) -> Any:
+    """:func:`dns_pairs_of` all DNS history (built once per run; preset from state on incremental runs)."""
+    return ctx.cached("dns_pairs", lambda: dns_pairs_of(ctx, dns_queries(ctx)))
+
+
+def new_dns_clients(ctx: Context) -> Any:
+    """On incremental runs with stored DNS pairs, the clients with DNS records in the second of ``since`` or
+    later (a table with ``src_ip``), else None (all clients). Detectors that only score (client, domain) pairs
+    with records since then read the DNS history of these clients only. A timestamp comparison, so that Parquet
+    statistics can skip older row groups."""
+    if ctx.since is None or "dns_pairs" not in ctx.stored:
+        return None
+    raw = ctx.engine.table("dns")
+    return raw.filter(raw.ts >= ctx.since.replace(microsecond=0)).select("src_ip").distinct()
