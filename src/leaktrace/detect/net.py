@@ -132,6 +132,25 @@ def ip_in(ip: str | None, cidrs: list[str]) -> bool:
     return False
 
 
+def host_address(ip: str | None) -> bool:
+    """A parseable address that can be a host's own: not loopback, link-local, multicast or unspecified."""
+    if not ip:
+        return False
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return not (addr.is_loopback or addr.is_link_local or addr.is_multicast or addr.is_unspecified)
+
+
+def internal_host(ip: str | None, internal: list[str]) -> bool:
+    return host_address(ip) and ip_in(ip, internal)
+
+
+def external_host(ip: str | None, internal: list[str]) -> bool:
+    return host_address(ip) and not ip_in(ip, internal)
+
+
 def outbound_conn(ctx: Any, conn: Any) -> Any:
     """Flows from an internal host to an external, non-allow-listed server (Ibis filter)."""
     nets, _ = split_allowlist(ctx.allow_servers)

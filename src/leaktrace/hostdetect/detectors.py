@@ -195,7 +195,7 @@ LEVEL_SCORE = {"informational": 0.1, "low": 0.25, "medium": 0.45, "high": 0.65, 
 def _acting_process(row: dict[str, Any]) -> str | None:
     """The process a matched row is about: its own, or for a raw event the source process (Sysmon 10 ...)."""
     if row.get("process_guid") or row.get("pid") is not None:
-        return str(row.get("process_guid") or f"{row.get('pid')}:{rules.basename(row.get('image'))}")
+        return rules.proc_key(row)
     data = rules._data(row)  # noqa: SLF001 - same module family
     guid = data.get("SourceProcessGUID") or data.get("ProcessGuid")
     return str(guid).strip("{}").lower() if guid else None

@@ -12,7 +12,6 @@ used most; else the ``assets`` table's address for its name; else none (the find
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from leaktrace.clock import ClockOffset, apply_offsets, estimate_offsets
+from leaktrace.detect.net import internal_host
 
 Row = dict[str, Any]
 ENDPOINT_TABLES = ("process", "file_event", "endpoint_conn", "win_event")
@@ -46,30 +46,18 @@ class EndpointView:
         return list(getattr(self, table))
 
 
-def _is_internal(ip: str | None, networks: list[str]) -> bool:
-    if not ip:
-        return False
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    if addr.is_loopback or addr.is_link_local or addr.is_unspecified:
-        return False
-    return any(addr in ipaddress.ip_network(n, strict=False) for n in networks)
-
-
 def host_addresses(endpoint_conn: list[Row], assets: list[Row], internal: list[str]) -> dict[str, str]:
     """Endpoint host name -> the internal address it used most as a source (else the assets table's)."""
     used: dict[str, Counter[str]] = {}
     for r in endpoint_conn:
         host, ip = r.get("host"), r.get("src_ip")
-        if host and ip and _is_internal(ip, internal):
+        if host and ip and internal_host(ip, internal):
             used.setdefault(host, Counter())[ip] += 1
     out = {h: c.most_common(1)[0][0] for h, c in used.items()}
     by_name: dict[str, str] = {}
     for a in sorted(assets, key=lambda a: a.get("ts") or datetime.min.replace(tzinfo=UTC)):
         name, ip = a.get("host_name"), a.get("ip")
-        if name and ip and _is_internal(ip, internal):
+        if name and ip and internal_host(ip, internal):
             by_name[name.split(".")[0].casefold()] = ip
     for short, ip in by_name.items():
         out.setdefault(short, ip)

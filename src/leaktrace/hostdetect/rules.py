@@ -71,7 +71,8 @@ class HostHit:
     procs: list[str] = field(default_factory=list)  # process GUIDs (or "pid:image") of the acting processes
 
 
-def _proc_key(row: Row) -> str:
+def proc_key(row: Row) -> str:
+    """A process's identity: its GUID, else ``pid:image`` (Security 4688/4663 rows carry no GUID)."""
     return str(row.get("process_guid") or f"{row.get('pid')}:{basename(row.get('image'))}")
 
 
@@ -111,7 +112,7 @@ def staging(file_events: Iterable[Row], process: Iterable[Row], *, min_documents
         action, path = f.get("action") or "", (f.get("path") or "")
         low = path.casefold()
         if action in READ and low.endswith(DOCUMENT_EXT):
-            for k in roots(_proc_key(f)):
+            for k in roots(proc_key(f)):
                 reads[(f.get("host") or "", k)].setdefault(low, f)
         elif action in WRITE and low.endswith(ARCHIVE_EXT):
             archives.append(f)
@@ -119,7 +120,7 @@ def staging(file_events: Iterable[Row], process: Iterable[Row], *, min_documents
     used: set[tuple[str, str]] = set()
     for a in sorted(archives, key=lambda r: r["ts"]):
         host = a.get("host") or ""
-        for k in roots(_proc_key(a)):
+        for k in roots(proc_key(a)):
             docs = [r for r in reads.get((host, k), {}).values() if r["ts"] <= a["ts"]]
             if len(docs) < min_documents or (host, k) in used:
                 continue
@@ -137,7 +138,7 @@ def staging(file_events: Iterable[Row], process: Iterable[Row], *, min_documents
                 evidence={"documents": len(docs), "archive": a.get("path"), "archive_size": a.get("size"),
                           "process": a.get("image"), "examples": [d.get("path") for d in docs[:5]]},
                 records=[r for r in (ref(a), *(ref(d) for d in docs[:10])) if r],
-                procs=[_proc_key(a)],
+                procs=[proc_key(a)],
             ))
             break
     return hits
@@ -173,7 +174,7 @@ def user_execution(process: Iterable[Row], *, attachment_score: float = 0.55,
             summary=f"{what}: {image} (parent {parent or '?'})", technique=tech, key=_start_key(p),
             evidence={"image": image, "parent_image": p.get("parent_image"), "command_line": p.get("command_line"),
                       "user": p.get("user")},
-            records=[r for r in (ref(p),) if r], procs=[_proc_key(p)],
+            records=[r for r in (ref(p),) if r], procs=[proc_key(p)],
         ))
     return _merge(hits)
 
@@ -199,7 +200,7 @@ def office_shell(process: Iterable[Row], *, office_score: float = 0.65, browser_
             technique="T1059", key=_start_key(p),
             evidence={"parent_image": p.get("parent_image"), "image": p.get("image"),
                       "command_line": p.get("command_line"), "user": p.get("user")},
-            records=[r for r in (ref(p),) if r], procs=[_proc_key(p)],
+            records=[r for r in (ref(p),) if r], procs=[proc_key(p)],
         ))
     return _merge(hits)
 
@@ -227,7 +228,7 @@ def credential_dumping(process: Iterable[Row], file_events: Iterable[Row], win_e
                 rule="credential-dumping", host=p.get("host") or "", first_ts=p["ts"], last_ts=p["ts"],
                 score=tool_score, summary=f"credential dumping command: {cmd[:200]}", technique="T1003.001",
                 key="cmd|" + _start_key(p), evidence={"image": p.get("image"), "command_line": cmd},
-                records=[r for r in (ref(p),) if r], procs=[_proc_key(p)]))
+                records=[r for r in (ref(p),) if r], procs=[proc_key(p)]))
     for f in file_events:
         path = f.get("path") or ""
         low = path.casefold()
@@ -239,7 +240,7 @@ def credential_dumping(process: Iterable[Row], file_events: Iterable[Row], win_e
                 technique="T1003.001", key="file|" + low,
                 evidence={"path": path, "image": f.get("image"), "size": f.get("size"),
                           "inferred": _inferred_rule(f)},
-                records=[r for r in (ref(f),) if r], procs=[_proc_key(f)]))
+                records=[r for r in (ref(f),) if r], procs=[proc_key(f)]))
     for w in win_events:
         if w.get("event_id") != 10:
             continue

@@ -9,30 +9,14 @@ a ``rundll32`` that the implant's shell started is thereby tied to the implant's
 
 from __future__ import annotations
 
-import ipaddress
 from collections import Counter, defaultdict
 from typing import Any
 
-from leaktrace.hostdetect.rules import basename
+from leaktrace.detect.net import external_host
+from leaktrace.hostdetect.rules import basename, proc_key
 from leaktrace.investigate.actors import LAUNCHERS
 
 Row = dict[str, Any]
-
-
-def proc_key(row: Row) -> str:
-    return str(row.get("process_guid") or f"{row.get('pid')}:{basename(row.get('image'))}")
-
-
-def _external(ip: str | None, internal: list[str]) -> bool:
-    if not ip:
-        return False
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    if addr.is_loopback or addr.is_link_local or addr.is_multicast or addr.is_unspecified:
-        return False
-    return not any(addr in ipaddress.ip_network(n, strict=False) for n in internal)
 
 
 class ProcessTree:
@@ -60,7 +44,7 @@ class ProcessTree:
                 self.children[str(parent)].append(key)
         self.servers: dict[str, Counter[str]] = defaultdict(Counter)
         for c in endpoint_conn:
-            if _external(c.get("dst_ip"), internal):
+            if external_host(c.get("dst_ip"), internal):
                 self.servers[self.canonical(proc_key(c))][str(c["dst_ip"])] += 1
 
     def canonical(self, key: str) -> str:

@@ -320,7 +320,8 @@ def unblock_incident(ctx: Context, who: Principal, incident_id: str, reason: str
     return out
 
 
-def unblock_action(ctx: Context, who: Principal, action_id: str, reason: str = "") -> ActionRow:
+def _writable_block(ctx: Context, who: Principal, action_id: str) -> tuple[ActionRow, str | None]:
+    """The block ``action_id`` and its tenant, if ``who`` may change it (else 404 / 403)."""
     try:
         row = ctx.actions.get(parse_action_id(action_id))
     except LeaktraceError:
@@ -329,6 +330,11 @@ def unblock_action(ctx: Context, who: Principal, action_id: str, reason: str = "
     who.check_write(owner, f"block '{action_id}'")
     if row.kind != "block":
         raise NotFoundError(f"no block '{action_id}'")
+    return row, owner
+
+
+def unblock_action(ctx: Context, who: Principal, action_id: str, reason: str = "") -> ActionRow:
+    row, owner = _writable_block(ctx, who, action_id)
     with ctx._lock:
         (out,) = ctx.responder(owner or ctx.ws.tenant).unblock(row.id, user=who.name,
                                                               reason=reason or f"unblocked by {who.name}")
@@ -337,14 +343,7 @@ def unblock_action(ctx: Context, who: Principal, action_id: str, reason: str = "
 
 def approve_action(ctx: Context, who: Principal, action_id: str) -> ActionRow:
     """Apply a pending (or suggested) block, recording who approved it (``[respond] mode = "approve"``)."""
-    try:
-        row = ctx.actions.get(parse_action_id(action_id))
-    except LeaktraceError:
-        raise NotFoundError(f"no block '{action_id}'") from None
-    owner = action_tenant(row, incident_tenants(ctx))
-    who.check_write(owner, f"block '{action_id}'")
-    if row.kind != "block":
-        raise NotFoundError(f"no block '{action_id}'")
+    row, owner = _writable_block(ctx, who, action_id)
     with ctx._lock:
         return ctx.responder(owner or ctx.ws.tenant).approve(row.id, user=who.name)
 
