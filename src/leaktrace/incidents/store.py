@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,29 +59,11 @@ FINDING_FIELDS = [
 ]
 
 
-GROUP_COLUMNS = [
-    "id",
-    "key",
-    "tenant",
-    "detector",
-    "kind",
-    "src_ip",
-    "dst_ip",
-    "dst_domain",
-    "first_ts",
-    "last_ts",
-    "score",
-    "bytes_out",
-    "bytes_in",
-    "summary",
-    "suppressed_by",
-    "incident_id",
-]
 
 
 @dataclass(slots=True)
 class _Grouped:
-    """A finding as regroup needs it (the columns of ``GROUP_COLUMNS``, in order), with its stored assignment."""
+    """A finding as regroup needs it (its columns, read in this order), with its stored assignment."""
 
     id: int
     key: str
@@ -103,6 +86,10 @@ class _Grouped:
 
     def __post_init__(self) -> None:
         self.old_incident, self.old_suppressed = self.incident_id, self.suppressed_by
+
+
+# the finding columns regroup reads: the fields of _Grouped up to its stored assignment
+GROUP_COLUMNS = [f.name for f in dataclasses.fields(_Grouped)][: -len(("old_incident", "old_suppressed"))]
 
 
 UPSERT_CHUNK = 5000  # keys per IN (...) look-up (SQLite's host-parameter limit is 32,766)
