@@ -114,3 +114,43 @@ def test_repeated_failures_throttle_a_name(accounts: Accounts) -> None:
     later = accounts.clock() + timedelta(minutes=16)
     accounts.clock = lambda: later
     assert accounts.login("t", "long enough password")[0].name == "t"
+
+
+def test_disable_password_change_and_token_revoke(ws: Workspace) -> None:
+    load_commands()
+    runner = CliRunner()
+    w = ["-w", str(ws.root)]
+    assert runner.invoke(app, ["user", "add", "sato", "--role", "tenant-analyst", "--tenant", "default",
+                               "--password-stdin", *w], input="first long password\n").exit_code == 0
+    token = runner.invoke(app, ["token", "create", "sato", "--label", "siem", *w]).stdout.strip().splitlines()[0]
+    acc = Accounts.for_workspace(ws)
+    _, session = acc.login("sato", "first long password")
+    # a disabled user: the open session ends at once, the token stops working, no new login
+    r = runner.invoke(app, ["user", "disable", "sato", *w])
+    assert r.exit_code == 0, r.output
+    with pytest.raises(AuthError):
+        acc.from_session(session.session_id)
+    with pytest.raises(AuthError):
+        acc.from_token(token)
+    with pytest.raises(AuthError):
+        acc.login("sato", "first long password")
+    assert "disabled" in runner.invoke(app, ["user", "list", *w]).output
+    assert runner.invoke(app, ["user", "enable", "sato", *w]).exit_code == 0
+    assert acc.from_token(token).name == "sato"
+    # a new password replaces the old one
+    r = runner.invoke(app, ["user", "passwd", "sato", "--password-stdin", *w], input="second long password\n")
+    assert r.exit_code == 0, r.output
+    with pytest.raises(AuthError):
+        acc.login("sato", "first long password")
+    assert acc.login("sato", "second long password")[0].name == "sato"
+    # tokens are listed by their first characters only, and a revoked one is refused
+    listing = runner.invoke(app, ["token", "list", "sato", *w]).output
+    assert token[:10] in listing and token not in listing
+    (info,) = acc.tokens("sato")
+    assert runner.invoke(app, ["token", "revoke", str(info.id), *w]).exit_code == 0
+    with pytest.raises(AuthError, match="revoked"):
+        acc.from_token(token)
+    assert acc.tokens("sato")[0].revoked
+    events = [e.event for e in ActionStore.for_workspace(ws).audit_entries()]
+    assert {"user-disable", "user-enable", "password-set", "token-revoke"} <= set(events)
+    assert all("long password" not in (e.reason + e.target) for e in ActionStore.for_workspace(ws).audit_entries())

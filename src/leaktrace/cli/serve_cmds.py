@@ -62,30 +62,65 @@ def user_add(
 ) -> None:
     """Add a user. Without --password-stdin the password is asked for (or none is set when not a terminal:
     the user then works with API tokens only)."""
-    password: str | None = None
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            raise LeaktraceError("no password on standard input")
-    elif sys.stdin.isatty():
-        password = getpass.getpass(f"password for {name}: ")
-        if password != getpass.getpass("again: "):
-            raise LeaktraceError("the passwords differ")
+    password = _read_password(name, password_stdin)
     info = _accounts(workspace).add_user(name, role, tenant, password, actor=current_user())
     console.print(f"added {info.name} ({role}{' in ' + tenant if tenant else ''})"
                   + ("" if info.has_password else "; no password: create an API token with `leaktrace token create`"))
+
+
+def _read_password(name: str, from_stdin: bool) -> str | None:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise LeaktraceError("no password on standard input")
+        return password
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {name}: ")
+        if password != getpass.getpass("again: "):
+            raise LeaktraceError("the passwords differ")
+        return password
+    return None
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="Read the password from standard input.")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Set a user's password (audited; the password itself is never logged)."""
+    password = _read_password(name, password_stdin)
+    if password is None:
+        raise LeaktraceError("give the password on a terminal or with --password-stdin")
+    _accounts(workspace).set_password(name, password, actor=current_user())
+    console.print(f"password of {name} set")
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="User name.")], workspace: WorkspaceOpt = None) -> None:
+    """Disable a user: its sessions end at once and its API tokens stop working."""
+    _accounts(workspace).set_active(name, False, actor=current_user())
+    console.print(f"{name} disabled")
+
+
+@user_app.command("enable")
+def user_enable(name: Annotated[str, typer.Argument(help="User name.")], workspace: WorkspaceOpt = None) -> None:
+    """Enable a disabled user again."""
+    _accounts(workspace).set_active(name, True, actor=current_user())
+    console.print(f"{name} enabled")
 
 
 @user_app.command("list")
 def user_list(workspace: WorkspaceOpt = None) -> None:
     """List users with their roles."""
     table = Table(show_edge=False)
-    for col in ("user", "role", "tenant", "password", "tokens", "created"):
+    for col in ("user", "role", "tenant", "password", "tokens", "active", "created"):
         table.add_column(col)
     for u in _accounts(workspace).users():
         for tenant, role in sorted(u.roles.items()) or [("", "")]:
             table.add_row(u.name, role, tenant or "(all)", "yes" if u.has_password else "no", str(u.tokens),
-                          f"{u.created:%Y-%m-%d %H:%M}")
+                          "yes" if u.active else "[red]disabled[/]", f"{u.created:%Y-%m-%d %H:%M}")
     console.print(table)
 
 
@@ -99,6 +134,28 @@ def token_create(
     token = _accounts(workspace).create_token(name, label=label, actor=current_user())
     print(token)
     typer.echo("shown once: store it now; send it as `Authorization: Bearer <token>`", err=True)
+
+
+@token_app.command("list")
+def token_list(name: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
+               workspace: WorkspaceOpt = None) -> None:
+    """List API tokens (their first characters, label, last use; never the tokens)."""
+    table = Table(show_edge=False)
+    for col in ("id", "user", "token", "label", "created", "last used", "state"):
+        table.add_column(col)
+    for t in _accounts(workspace).tokens(name):
+        table.add_row(str(t.id), t.user, t.prefix + "…", t.label, f"{t.created:%Y-%m-%d %H:%M}",
+                      f"{t.last_used:%Y-%m-%d %H:%M}" if t.last_used else "-",
+                      "[red]revoked[/]" if t.revoked else "active")
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="Token id (see `leaktrace token list`).")],
+                 workspace: WorkspaceOpt = None) -> None:
+    """Revoke an API token at once (audited)."""
+    t = _accounts(workspace).revoke_token(token_id, actor=current_user())
+    console.print(f"token {t.id} of {t.user} ({t.prefix}…) revoked")
 
 
 def demo_stage(ws: Workspace, sim_dir: Path, truth: dict[str, Any]) -> None:

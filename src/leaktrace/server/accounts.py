@@ -71,6 +71,17 @@ class NewSession:
     expires: datetime
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    user: str
+    label: str
+    prefix: str
+    created: datetime
+    last_used: datetime | None
+    revoked: bool
+
+
 class Accounts:
     """The server's own tables on the workspace's state database, and the audit log they write to."""
 
@@ -146,6 +157,15 @@ class Accounts:
             user = self._user(s, name)
             user.password_hash = hash_password(password)
         self.audit.audit("password-set", actor, target=f"user:{name}")
+
+    def set_active(self, name: str, active: bool, actor: str = "leaktrace") -> None:
+        """Disable a user (its sessions end at once; its tokens stop working) or enable it again."""
+        with self.session() as s:
+            user = self._user(s, name)
+            user.active = active
+            if not active:
+                s.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
+        self.audit.audit("user-enable" if active else "user-disable", actor, target=f"user:{name}")
 
     @staticmethod
     def _user(s: Session, name: str) -> UserRow:
@@ -237,6 +257,27 @@ class Accounts:
         self.audit.audit("token-create", actor or name, target=f"user:{name}",
                          reason=f"API token {token[:10]}… {label}".strip())
         return token
+
+    def tokens(self, name: str | None = None) -> list[TokenInfo]:
+        """API tokens (never the tokens themselves: their first characters, label and use)."""
+        with self.session() as s:
+            q = select(TokenRow, UserRow.name).join(UserRow, UserRow.id == TokenRow.user_id).order_by(TokenRow.id)
+            if name is not None:
+                q = q.where(UserRow.name == self._user(s, name).name)
+            return [TokenInfo(id=t.id, user=user, label=t.label, prefix=t.prefix, created=aware(t.created),
+                              last_used=aware(t.last_used) if t.last_used else None, revoked=t.revoked)
+                    for t, user in s.execute(q)]
+
+    def revoke_token(self, token_id: int, actor: str = "leaktrace") -> TokenInfo:
+        with self.session() as s:
+            row = s.get(TokenRow, token_id)
+            if row is None:
+                raise NotFoundError(f"no API token {token_id}")
+            row.revoked = True
+            user = s.get(UserRow, row.user_id)
+            owner = user.name if user else "?"
+        self.audit.audit("token-revoke", actor, target=f"user:{owner}", reason=f"API token {token_id}")
+        return next(t for t in self.tokens() if t.id == token_id)
 
     def from_token(self, token: str) -> Principal:
         with self.session() as s:
