@@ -35,10 +35,16 @@ class Engine:
         database: Path | None = None,
         memory_limit: str = "2GB",
         threads: int | None = None,
+        spill_dir: Path | None = None,
     ) -> Engine:
-        """Views over the committed Parquet files of ``tenant`` (all tenants when None)."""
+        """Views over the committed Parquet files of ``tenant`` (all tenants when None). What does not fit in
+        ``memory_limit`` spills to ``spill_dir`` (default: the workspace's ``tmp/duckdb``, beside the lake),
+        never to the current directory."""
         con = ibis.duckdb.connect(str(database) if database else ":memory:")
         con.raw_sql(f"SET memory_limit='{memory_limit}'")
+        spill = spill_dir or lake.root.parent / "tmp" / "duckdb"
+        spill.mkdir(parents=True, exist_ok=True)
+        con.raw_sql("SET temp_directory='" + str(spill).replace("'", "''") + "'")
         if threads:
             con.raw_sql(f"SET threads={int(threads)}")
         eng = cls(con)
