@@ -16,7 +16,7 @@ import ibis
 from pydantic import Field
 
 from leaktrace.config import Strict
-from leaktrace.detect.base import Context, Finding, clamp, to_dt
+from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
 from leaktrace.detect.common import epoch, since_epoch
 from leaktrace.detect.net import outbound_conn
 from leaktrace.detect.registry import detectors
@@ -131,18 +131,13 @@ class ArchiveUpload:
             score = clamp(base + sum(bonus.values()))
             server = r["server"]
             out.append(
-                Finding(
-                    detector=self.name,
-                    kind=self.kind,
-                    tenant=ctx.tenant,
+                aggregated_finding(
+                    self, ctx, r,
                     src_ip=r["src_ip"],
                     dst_ip=r["dst_ip"],
                     dst_domain=server if server != r["dst_ip"] else None,
-                    first_ts=to_dt(r["first"]),
-                    last_ts=to_dt(r["last"]),
                     score=score,
                     bytes_out=int(r["bytes_out"] or 0),
-                    conn_count=int(r["n"]),
                     summary=f"{r['n']} upload requests ({', '.join(kinds)}) to {server}, "
                     f"{int(r['bytes_out'] or 0) / 1e6:.1f} MB",
                     evidence={"kinds": kinds, "base": base, "bonus": bonus, "requests": int(r["n"])},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
@@ -146,6 +147,15 @@ def to_dt(value: Any) -> datetime:
     if hasattr(value, "to_pydatetime"):
         return to_dt(value.to_pydatetime())
     return datetime.fromtimestamp(float(value), tz=UTC)
+
+
+def aggregated_finding(detector: Any, ctx: Context, row: Mapping[str, Any], **fields: Any) -> Finding:
+    """A finding of ``detector`` over one aggregated row: its span (columns ``first`` and ``last``, epoch seconds
+    or timestamps) and its count ``n`` (unless ``fields`` give ``conn_count``); ``fields`` give the rest."""
+    if "conn_count" not in fields:
+        fields["conn_count"] = int(row["n"])
+    return Finding(detector=detector.name, kind=detector.kind, tenant=ctx.tenant, first_ts=to_dt(row["first"]),
+                   last_ts=to_dt(row["last"]), **fields)
 
 
 def day_window(ts: datetime, seconds: int) -> str:

@@ -23,7 +23,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from leaktrace.config import Strict
-from leaktrace.detect.base import Context, Finding, clamp, to_dt
+from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
 from leaktrace.detect.common import prevalence_modifier, since_epoch
 from leaktrace.detect.dns_facts import dns_pairs, new_dns_clients, tunnel_queries
 from leaktrace.detect.domains import common_zone, shannon_entropy, subdomain
@@ -115,17 +115,12 @@ class DnsTunnel:
                 continue
             zone = common_zone(qs) or r["reg"]
             out.append(
-                Finding(
-                    detector=self.name,
-                    kind=self.kind,
-                    tenant=ctx.tenant,
+                aggregated_finding(
+                    self, ctx, r,
                     src_ip=r["src_ip"],
                     dst_ip=None,
                     dst_domain=zone,
-                    first_ts=to_dt(r["first"]),
-                    last_ts=to_dt(r["last"]),
                     score=score,
-                    conn_count=int(r["n"]),
                     summary=(
                         f"{r['unique']} unique names under {zone} ({r['n']} queries, entropy {ent:.1f} bits/char, "
                         f"{share:.0%} TXT/NULL/CNAME)"

@@ -43,7 +43,7 @@ from typing import Any, ClassVar
 from pydantic import Field
 
 from leaktrace.config import Strict
-from leaktrace.detect.base import Context, Finding, clamp, to_dt
+from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
 from leaktrace.detect.common import (
     ja3_hosts,
     outbound_named,
@@ -227,15 +227,11 @@ class ExfilVolume:
         name = r["name"]
         server = r["server"]
         win_start = datetime.fromtimestamp(int(r["win"]), tz=UTC)
-        return Finding(
-            detector=self.name,
-            kind=self.kind,
-            tenant=ctx.tenant,
+        return aggregated_finding(
+            self, ctx, r,
             src_ip=r["src_ip"],
             dst_ip=r["dst_ip"],
             dst_domain=name or (server if server != r["dst_ip"] else None),
-            first_ts=to_dt(r["first"]),
-            last_ts=to_dt(r["last"]),
             score=score,
             bytes_out=int(b),
             bytes_in=int(r["bytes_in"] or 0),

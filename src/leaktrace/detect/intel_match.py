@@ -20,7 +20,7 @@ import ibis
 from pydantic import Field
 
 from leaktrace.config import Strict
-from leaktrace.detect.base import Context, Finding, clamp, to_dt
+from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
 from leaktrace.detect.common import epoch, since_epoch
 from leaktrace.detect.domains import parents
 from leaktrace.detect.net import in_networks, is_internal
@@ -92,19 +92,14 @@ class IntelMatch:
             conf = float(ind.get("confidence", 0.8) if ind else 0.8)
             bonus = 0.15 if h["bytes_out"] >= p.big_bytes else 0.0
             out.append(
-                Finding(
-                    detector=self.name,
-                    kind=self.kind,
-                    tenant=ctx.tenant,
+                aggregated_finding(
+                    self, ctx, h,
                     src_ip=src,
                     dst_ip=h["dst_ip"],
                     dst_domain=h["domain"],
-                    first_ts=to_dt(h["first"]),
-                    last_ts=to_dt(h["last"]),
                     score=clamp(conf + bonus),
                     bytes_out=h["bytes_out"],
                     bytes_in=h["bytes_in"],
-                    conn_count=h["n"],
                     summary=f"{h['type']} indicator {value} matched in {', '.join(sorted(h['where']))}",
                     evidence={
                         "indicator": value,

@@ -17,7 +17,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from leaktrace.config import Strict
-from leaktrace.detect.base import Context, Finding, clamp, to_dt
+from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
 from leaktrace.detect.common import (
     dst_hosts,
     outbound_named,
@@ -91,18 +91,13 @@ class LongConnection:
             if score <= 0:
                 continue
             out.append(
-                Finding(
-                    detector=self.name,
-                    kind=self.kind,
-                    tenant=ctx.tenant,
+                aggregated_finding(
+                    self, ctx, r,
                     src_ip=r["src_ip"],
                     dst_ip=r["dst_ip"],
-                    first_ts=to_dt(r["first"]),
-                    last_ts=to_dt(r["last"]),
                     score=score,
                     bytes_out=int(r["bytes_out"] or 0),
                     bytes_in=int(r["bytes_in"] or 0),
-                    conn_count=int(r["n"]),
                     summary=f"{hours:.1f} h of connections to {r['dst_ip']} (longest {float(r['longest']) / 3600:.1f} h)",
                     evidence={
                         "total_hours": round(hours, 2),

@@ -62,7 +62,7 @@ def in_networks(col: Any, cidrs: list[str]) -> Any:
     preds = []
     exact: list[str] = []
     for cidr in cidrs:
-        if "/" not in cidr and _is_ip(cidr):
+        if "/" not in cidr and is_ip(cidr):
             exact.append(cidr)
             continue
         prefixes, addrs = cidr_prefixes(cidr)
@@ -79,7 +79,7 @@ def in_networks(col: Any, cidrs: list[str]) -> Any:
     return reduce(lambda a, b: a | b, preds)
 
 
-def _is_ip(value: str) -> bool:
+def is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
     except ValueError:

@@ -19,7 +19,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from leaktrace.config import Strict
-from leaktrace.detect.base import Context, Finding, clamp, to_dt
+from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
 from leaktrace.detect.common import epoch, outbound_named, since_epoch
 from leaktrace.detect.registry import detectors
 
@@ -110,18 +110,13 @@ class NoDns:
                 bonus["volume"] = p.volume_bonus
             score = clamp(p.base + sum(bonus.values()))
             out.append(
-                Finding(
-                    detector=self.name,
-                    kind=self.kind,
-                    tenant=ctx.tenant,
+                aggregated_finding(
+                    self, ctx, r,
                     src_ip=r["src_ip"],
                     dst_ip=r["dst_ip"],
-                    first_ts=to_dt(r["first"]),
-                    last_ts=to_dt(r["last"]),
                     score=score,
                     bytes_out=int(r["bytes_out"] or 0),
                     bytes_in=int(r["bytes_in"] or 0),
-                    conn_count=int(r["n"]),
                     summary=f"{r['n']} connections to {r['dst_ip']}:{r['port']} without a DNS lookup",
                     evidence={
                         "connections": int(r["n"]),

@@ -18,7 +18,7 @@ import ibis
 from pydantic import Field
 
 from leaktrace.config import Strict
-from leaktrace.detect.base import Context, Finding, clamp, to_dt
+from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
 from leaktrace.detect.common import epoch, since_epoch
 from leaktrace.detect.net import is_external, is_internal
 from leaktrace.detect.registry import detectors
@@ -130,18 +130,13 @@ class PayloadDownload:
                 bonus["rare_server"] = p.rare_bonus
             score = clamp(p.base + sum(bonus.values()))
             out.append(
-                Finding(
-                    detector=self.name,
-                    kind=self.kind,
-                    tenant=ctx.tenant,
+                aggregated_finding(
+                    self, ctx, r,
                     src_ip=r["host_ip"],
                     dst_ip=r["server"],
                     dst_domain=r["name"],
-                    first_ts=to_dt(r["first"]),
-                    last_ts=to_dt(r["last"]),
                     score=score,
                     bytes_in=int(r["size"] or 0),
-                    conn_count=int(r["n"]),
                     summary=f"executable {r['fname'] or '?'} downloaded from {r['name'] or r['server']}",
                     evidence={
                         "file": r["fname"],

@@ -8,7 +8,6 @@ and what else each host did around that time (its other external servers by byte
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ import ibis
 from leaktrace.detect.base import Finding, to_dt
 from leaktrace.detect.common import epoch
 from leaktrace.detect.domains import normalise
-from leaktrace.detect.net import is_external, is_internal
+from leaktrace.detect.net import is_external, is_internal, is_ip
 from leaktrace.engine import Engine
 from leaktrace.incidents.analyze import incident_params
 from leaktrace.incidents.hosts import host_names
@@ -47,14 +46,6 @@ class TipReport:
     ips: list[str]
     domains: list[str]
     hosts: list[TipHost]
-
-
-def _is_ip(value: str) -> bool:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _name_pred(col: Any, name: str) -> Any:
@@ -89,7 +80,7 @@ def pivot(
     domains: set[str] = set()
     via: dict[str, set[str]] = {}
     dns, tls, http = engine.table("dns"), engine.table("tls"), engine.table("http")
-    if _is_ip(server):
+    if is_ip(server):
         ips.add(server)
         a = dns.filter(dns.answers.notnull())
         a = a.select("query", ans=a.answers.split(",").unnest())
@@ -109,7 +100,7 @@ def pivot(
             via.setdefault(r["src_ip"], set()).add("dns query")
         a = dns.filter(_name_pred(dns.query, name) & dns.answers.notnull())
         a = a.select(ans=a.answers.split(",").unnest())
-        ips |= {r["ans"].strip() for r in rows(a.distinct()) if _is_ip(r["ans"].strip())}
+        ips |= {r["ans"].strip() for r in rows(a.distinct()) if is_ip(r["ans"].strip())}
         for t, col, label in ((tls, "sni", "tls sni"), (http, "host", "http host")):
             m = window(t).filter(_name_pred(t[col], name))
             for r in rows(m.select("src_ip", "dst_ip").distinct()):
@@ -182,8 +173,8 @@ def tip(
     names = host_names(ws, eng)
     store = Store.for_workspace(ws)
     findings = []
-    main_ip = report.ips[0] if len(report.ips) == 1 else (server if _is_ip(server) else None)
-    domain = None if _is_ip(server) else normalise(server)
+    main_ip = report.ips[0] if len(report.ips) == 1 else (server if is_ip(server) else None)
+    domain = None if is_ip(server) else normalise(server)
     for h in report.hosts:
         h.name = names.get(h.host)
         findings.append(
