@@ -109,6 +109,12 @@ class Context:
     records since ``since``), e.g. ``dns_pairs``: detectors may then read only the hosts with new records."""
     _cached: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def memo(self, name: str, build: Any) -> Any:
+        """Any per-run value (not an engine table) built once and shared by the detectors of this run."""
+        if name not in self._cached:
+            self._cached[name] = build()
+        return self._cached[name]
+
     def cached(self, name: str, build: Any) -> Any:
         """Build an intermediate table once per run and keep it in the engine (a table in DuckDB's in-memory
         catalog, a managed table in Spark), so detectors that share it do not recompute it."""

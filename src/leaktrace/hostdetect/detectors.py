@@ -28,10 +28,7 @@ _VIEW_KEY = "hostdetect:endpoint-view"
 
 def endpoint_view(ctx: Context) -> EndpointView:
     """The endpoint rows of this run, read and clock-corrected once for all host detectors."""
-    cache: dict[str, Any] = ctx._cached  # noqa: SLF001 - the context's per-run cache
-    if _VIEW_KEY not in cache:
-        cache[_VIEW_KEY] = load_view(ctx.engine, ctx.internal, ctx.since)
-    view: EndpointView = cache[_VIEW_KEY]
+    view: EndpointView = ctx.memo(_VIEW_KEY, lambda: load_view(ctx.engine, ctx.internal, ctx.since))
     return view
 
 
@@ -43,10 +40,7 @@ _TREE_KEY = "hostdetect:process-tree"
 
 
 def process_tree(ctx: Context, view: EndpointView) -> ProcessTree:
-    cache: dict[str, Any] = ctx._cached  # noqa: SLF001 - the context's per-run cache
-    if _TREE_KEY not in cache:
-        cache[_TREE_KEY] = ProcessTree(view.process, view.endpoint_conn, ctx.internal)
-    tree: ProcessTree = cache[_TREE_KEY]
+    tree: ProcessTree = ctx.memo(_TREE_KEY, lambda: ProcessTree(view.process, view.endpoint_conn, ctx.internal))
     return tree
 
 
@@ -196,7 +190,7 @@ def _acting_process(row: dict[str, Any]) -> str | None:
     """The process a matched row is about: its own, or for a raw event the source process (Sysmon 10 ...)."""
     if row.get("process_guid") or row.get("pid") is not None:
         return rules.proc_key(row)
-    data = rules._data(row)  # noqa: SLF001 - same module family
+    data = rules.event_data(row)
     guid = data.get("SourceProcessGUID") or data.get("ProcessGuid")
     return str(guid).strip("{}").lower() if guid else None
 

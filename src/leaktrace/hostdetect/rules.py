@@ -232,19 +232,18 @@ def credential_dumping(process: Iterable[Row], file_events: Iterable[Row], win_e
     for f in file_events:
         path = f.get("path") or ""
         low = path.casefold()
-        if (f.get("action") or "") in WRITE and low.endswith(".dmp") and (
-                "lsass" in basename(low) or _inferred_rule(f) == "comsvcs-minidump"):
+        if (f.get("action") or "") in WRITE and low.endswith(".dmp") and dumps_lsass(low, f):
             hits.append(HostHit(
                 rule="credential-dumping", host=f.get("host") or "", first_ts=f["ts"], last_ts=f["ts"],
                 score=dump_file_score, summary=f"LSASS dump file written: {path} by {basename(f.get('image'))}",
                 technique="T1003.001", key="file|" + low,
                 evidence={"path": path, "image": f.get("image"), "size": f.get("size"),
-                          "inferred": _inferred_rule(f)},
+                          "inferred": inferred_rule(f)},
                 records=[r for r in (ref(f),) if r], procs=[proc_key(f)]))
     for w in win_events:
         if w.get("event_id") != 10:
             continue
-        data = _data(w)
+        data = event_data(w)
         target, source = basename(data.get("TargetImage")), basename(data.get("SourceImage"))
         mask = _access_mask(data.get("GrantedAccess"))
         if target != "lsass.exe" or mask is None or not mask & VM_READ or source in benign_readers:
@@ -267,7 +266,8 @@ def _guid_key(value: Any) -> str | None:
     return str(value).strip("{}").lower()
 
 
-def _data(row: Row) -> dict[str, Any]:
+def event_data(row: Row) -> dict[str, Any]:
+    """The EventData of a ``win_event`` row (JSON text in ``data``) as a dict."""
     raw = row.get("data")
     if isinstance(raw, dict):
         return raw
@@ -277,12 +277,18 @@ def _data(row: Row) -> dict[str, Any]:
         return {}
 
 
-def _inferred_rule(row: Row) -> str | None:
+def inferred_rule(row: Row) -> str | None:
+    """The rule that inferred a file event from a command line (``extra.rule``, e.g. ``comsvcs-minidump``)."""
     try:
         extra = json.loads(row.get("extra") or "{}")
-    except ValueError:
+    except (TypeError, ValueError):
         return None
     return extra.get("rule") if isinstance(extra, dict) else None
+
+
+def dumps_lsass(path: str, row: Row) -> bool:
+    """Whether a dump file at ``path`` holds LSASS memory: named so, or written by comsvcs' MiniDump."""
+    return "lsass" in basename(path) or inferred_rule(row) == "comsvcs-minidump"
 
 
 def _merge(hits: list[HostHit]) -> list[HostHit]:

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from leaktrace.hostdetect.rules import basename
 from leaktrace.investigate.case import Case, Row, is_internal
 
 LAUNCHERS = {
@@ -18,12 +19,6 @@ LAUNCHERS = {
     "winlogon.exe", "wininit.exe", "smss.exe", "csrss.exe", "system", "taskeng.exe", "taskhostw.exe",
     "runtimebroker.exe", "sihost.exe",
 }
-
-
-def basename(image: str | None) -> str:
-    if not image:
-        return ""
-    return image.replace("\\", "/").rsplit("/", 1)[-1].casefold()
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ packets); a note says so rather than lowering the confidence silently.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from leaktrace.hostdetect.rules import dumps_lsass, inferred_rule
 from leaktrace.investigate.actors import Actors, basename
 from leaktrace.investigate.case import Case, Row, record_ref
 from leaktrace.investigate.model import Evidence, TakenDocument
@@ -35,18 +35,10 @@ def _end(row: Row) -> datetime:
     return ts + timedelta(seconds=float(row.get("duration") or 0.0))
 
 
-def _inferred_rule(row: Row) -> str | None:
-    try:
-        extra = json.loads(row.get("extra") or "{}")
-    except (TypeError, ValueError):
-        return None
-    return extra.get("rule") if isinstance(extra, dict) else None
-
-
 def object_kind(row: Row) -> str:
     path = (row.get("path") or row.get("target_path") or "").casefold()
     if path.endswith(DUMP_EXT):
-        if "lsass" in basename(path) or _inferred_rule(row) == "comsvcs-minidump":
+        if dumps_lsass(path, row):
             return "credential-dump"
         return "memory-dump"
     return "archive"
@@ -67,7 +59,7 @@ def staged_objects(case: Case, actors: Actors, writes: list[Row], uploads: list[
         size = int(w.get("size") or 0) or None
         kind = object_kind(w)
         confidence = BASE
-        how = "inferred from its command line" if _inferred_rule(w) else "file event"
+        how = "inferred from its command line" if inferred_rule(w) else "file event"
         ev = [Evidence(kind="written-by-actor", detail=f"written by {basename(w.get('image')) or 'an actor'} ({how})",
                        ts=w["ts"], record=record_ref(w))]
         after = [f for f in flows if _end(f) >= w["ts"]]
