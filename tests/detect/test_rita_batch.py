@@ -35,3 +35,15 @@ def test_batch_scores_equal_per_pair_scores() -> None:
             assert (ref is None) == (got is None), i
             if ref is not None and got is not None:
                 assert ref.as_dict() == got.as_dict(), i
+
+
+def test_segment_sort_equals_lexsort_even_where_the_combined_key_rounds() -> None:
+    from leaktrace.detect.rita import _seg_sort
+
+    rnd = np.random.default_rng(7)
+    seg = rnd.integers(0, 2_000_000, 50_000)
+    wide = rnd.uniform(0, 1e9, 50_000)  # the combined key cannot separate close values: exact fallback
+    close = 1.7e9 + rnd.integers(0, 3, 50_000) * 1e-3  # ties and millisecond steps
+    for x in (wide, close, np.round(wide), np.zeros(50_000)):
+        assert (_seg_sort(x, seg) == np.lexsort((x, seg))).all()
+    assert _seg_sort(np.zeros(0), np.zeros(0, dtype=np.int64)).size == 0
