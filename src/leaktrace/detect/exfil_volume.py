@@ -40,6 +40,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import ibis
+import pyarrow as pa
 from pydantic import Field
 
 from leaktrace.config import Strict
@@ -90,7 +92,10 @@ class ExfilParams(Strict):
 
 
 def _partials(flows: Any, base: int) -> Any:
-    """Per (host, server, window of ``base`` seconds): sums, counts, span and the values of the largest flow."""
+    """Per (host, server, window of ``base`` seconds): sums, counts, span and the largest flow (its bytes and
+    record reference). The largest flow's destination, name and client are looked up afterwards for the few
+    windows that are scored (:func:`_top_flows`): an arg-max per string column over every flow cost more than
+    all the sums together."""
     w = flows.mutate(pw=(flows.epoch / base).floor().cast("int64") * base)
     return w.group_by(["src_ip", "server", "pw"]).aggregate(
         bo=w.bo.sum(),
@@ -99,11 +104,18 @@ def _partials(flows: Any, base: int) -> Any:
         first=w.epoch.min(),
         last=w.epoch.max(),
         max_bo=w.bo.max(),
-        dst_ip=w.dst_ip.argmax(w.bo),
-        name=w.name.argmax(w.bo),
         top_uid=w.uid.argmax(w.bo),
-        ja3=w.ja3.argmax(w.bo),
     )
+
+
+def _top_flows(flows: Any, windows: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(host, server, uid) → ``dst_ip``, ``name``, ``ja3`` of the largest flows of the scored ``windows``."""
+    wanted = windows.select("src_ip", "server", uid=windows.top_uid).distinct()
+    top = flows.join(wanted, ["src_ip", "server", "uid"])
+    top = top.group_by(["src_ip", "server", "uid"]).aggregate(
+        dst_ip=top.dst_ip.max(), name=top.name.max(), ja3=top.ja3.max()
+    )
+    return {(r["src_ip"], r["server"], r["uid"]): r for r in top.to_pyarrow().to_pylist()}
 
 
 @detectors.register("exfil_volume")
@@ -128,6 +140,7 @@ class ExfilVolume:
             return []
         base = math.gcd(*p.windows)
         parts = ctx.cached(f"exfil_partials_{base}", lambda: _partials(flows, base))
+        by_size: list[tuple[int, list[dict[str, Any]]]] = []
         for size in p.windows:
             w = parts.mutate(win=(parts.pw / size).floor().cast("int64") * size)
             host_win = w.group_by(["src_ip", "win"]).aggregate(total=w.bo.sum())
@@ -142,43 +155,47 @@ class ExfilVolume:
                 conns=recent.conns.sum(),
                 first=recent.first.min(),
                 last=recent.last.max(),
-                dst_ip=recent.dst_ip.argmax(recent.max_bo),
-                name=recent.name.argmax(recent.max_bo),
                 top_uid=recent.top_uid.argmax(recent.max_bo),
-                ja3=recent.ja3.argmax(recent.max_bo),
             )
             agg = agg.filter(agg.bytes_out >= p.min_bytes)
             if since is not None:
                 agg = agg.filter(agg.win + size > since)
-            agg = agg.join(baseline, "src_ip").join(servers, "server")
-            agg = agg.left_join(clients, "ja3").drop("ja3_right")
-            rows = (
-                agg.select(
-                    "src_ip",
-                    "server",
-                    "win",
-                    "bytes_out",
-                    "bytes_in",
-                    "conns",
-                    "first",
-                    "last",
-                    "dst_ip",
-                    "name",
-                    "top_uid",
-                    "host_median",
-                    "host_windows",
-                    "hosts",
-                    "server_first",
-                    "ja3",
-                    "ja3_hosts",
-                )
-                .to_pyarrow()
-                .to_pylist()
+            agg = agg.join(baseline, "src_ip").join(
+                servers.select("server", "hosts", "server_first"), "server"
             )
+            by_size.append((size, agg.to_pyarrow().to_pylist()))
+        # the largest flow of each scored window: its destination, name and client (one lookup for all sizes)
+        scored = [r for _, rows in by_size for r in rows]
+        if not scored:
+            return []
+        keys = ibis.memtable(
+            pa.table(
+                {c: [r[c] for r in scored] for c in ("src_ip", "server", "top_uid")},
+                schema=pa.schema(
+                    [("src_ip", pa.string()), ("server", pa.string()), ("top_uid", pa.string())]
+                ),
+            )
+        )
+        top = _top_flows(flows, keys)
+        ja3s = {r["ja3"] for r in top.values() if r["ja3"]}
+        common = {}
+        if ja3s:
+            wanted = ibis.memtable(pa.table({"ja3": sorted(ja3s)}))
+            common = {
+                r["ja3"]: int(r["ja3_hosts"])
+                for r in clients.semi_join(wanted, "ja3").to_pyarrow().to_pylist()
+            }
+        for size, rows in by_size:
             fanout: dict[tuple[str, int], set[str]] = {}
             for r in rows:
                 fanout.setdefault((r["src_ip"], int(r["win"]) // 86400), set()).add(r["server"])
             for r in rows:
+                r.update(
+                    top.get(
+                        (r["src_ip"], r["server"], r["top_uid"]), {"dst_ip": None, "name": None, "ja3": None}
+                    )
+                )
+                r["ja3_hosts"] = common.get(r["ja3"], 0) if r["ja3"] else 0
                 r["fanout"] = len(fanout[(r["src_ip"], int(r["win"]) // 86400)])
                 f = self._score(ctx, p, r, size, pop)
                 if f is None:
@@ -228,7 +245,9 @@ class ExfilVolume:
         server = r["server"]
         win_start = datetime.fromtimestamp(int(r["win"]), tz=UTC)
         return aggregated_finding(
-            self, ctx, r,
+            self,
+            ctx,
+            r,
             src_ip=r["src_ip"],
             dst_ip=r["dst_ip"],
             dst_domain=name or (server if server != r["dst_ip"] else None),
