@@ -19,7 +19,7 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
-from leaktrace.detect.common import epoch, since_epoch
+from leaktrace.detect.common import dst_hosts, epoch, outbound_population, since_epoch
 from leaktrace.detect.net import is_external, is_internal
 from leaktrace.detect.registry import detectors
 
@@ -106,10 +106,10 @@ class PayloadDownload:
         since = since_epoch(ctx)
         if since is not None:
             rows = rows.filter(rows.epoch >= since)
-        conn = ctx.engine.table("conn")
-        conn = conn.filter(is_internal(conn.src_ip, ctx.internal))
-        hosts = conn.group_by("dst_ip").aggregate(hosts=conn.src_ip.nunique())
-        pop = int(conn.src_ip.nunique().execute() or 0)
+        # prevalence from the run's shared population facts (outbound flows of all history; on incremental
+        # runs kept as state), not a scan of every connection
+        hosts = dst_hosts(ctx)
+        pop = outbound_population(ctx)
         agg = rows.group_by(["host_ip", "server"]).aggregate(
             n=rows.count(),
             first=rows.epoch.min(),
