@@ -8,6 +8,8 @@ do not share caches, imports or memory. With ``--baseline SRC`` the same runs ar
 before/after ratio is measured on the same data under the same load. Usage:
 
     .venv/bin/python bench/analyze.py --hosts 1000 [--baseline /tmp/before/src] [--repeat 2] [--out DIR]
+
+``--keep`` keeps the generated data in ``--out``; a later ``--reuse`` run measures on it again.
 """
 
 from __future__ import annotations
@@ -153,20 +155,22 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, default=None, help="src/ folder of the code to compare with")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--keep", action="store_true", help="keep the generated data (default: deleted)")
+    ap.add_argument("--reuse", action="store_true", help="use the data kept in --out by an earlier --keep run")
     a = ap.parse_args()
     from leaktrace.ingest import ingest_paths
     from leaktrace.sim import simulate
     from leaktrace.workspace import Workspace
 
-    shutil.rmtree(a.out, ignore_errors=True)
     t0 = time.perf_counter()
-    simulate(a.out / "scen", hosts=a.hosts, days=1, seed=a.seed)
-    day = sorted(p for p in (a.out / "scen" / "zeek").iterdir() if p.is_dir())[0]
-    split_last_hour(day, a.out / "head", a.out / "tail")
-    shutil.rmtree(a.out / "scen")
-    ws = Workspace.init(a.out / "ws0", internal=["10.0.0.0/8"], tenant="ministry")
-    ingest_paths(ws, [a.out / "head"])
-    shutil.rmtree(a.out / "head")
+    if not (a.reuse and (a.out / "ws0").is_dir() and (a.out / "tail").is_dir()):
+        shutil.rmtree(a.out, ignore_errors=True)
+        simulate(a.out / "scen", hosts=a.hosts, days=1, seed=a.seed)
+        day = sorted(p for p in (a.out / "scen" / "zeek").iterdir() if p.is_dir())[0]
+        split_last_hour(day, a.out / "head", a.out / "tail")
+        shutil.rmtree(a.out / "scen")
+        ws = Workspace.init(a.out / "ws0", internal=["10.0.0.0/8"], tenant="ministry")
+        ingest_paths(ws, [a.out / "head"])
+        shutil.rmtree(a.out / "head")
     print("== bench/analyze ==")
     print(f"hosts {a.hosts} (1 simulated day, seed {a.seed}; setup {time.perf_counter() - t0:.1f} s)")
     print(f"command: {' '.join(sys.argv)}")

@@ -9,7 +9,10 @@ would flag everything. Infrastructure ports (DNS, NTP, DHCP, mDNS/LLMNR/SSDP) an
 On its own this is weak evidence (many legitimate apps use literal IPs), so the score stays low:
 ``base`` + ``rare_bonus`` if few hosts talk to the IP (with enough population) + ``volume_bonus`` if at least
 ``volume_bytes`` were sent. With at least ``min_population`` hosts, IPs used by more than
-``max_prevalence`` of them are skipped (fleet software with built-in addresses). It mainly strengthens an incident built from other signals.
+``max_prevalence`` of them, or by more than ``max_hosts`` (10) hosts, are skipped: fleet software with
+built-in addresses. The cap in hosts keeps the meaning of "few hosts" the same in a large organisation (2 %
+of 10,000 hosts would be 200, which is a fleet, not an intrusion; the exfiltration detector's
+``common_hosts`` is the same idea); at 500 hosts both limits are 10. It mainly strengthens an incident built from other signals.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class NoDnsParams(Strict):
     min_population: int = Field(default=10, ge=1, description="internal hosts needed for the rarity bonus")
     max_prevalence: float = Field(
         default=0.02, gt=0, le=1, description="with enough hosts, skip IPs more hosts than this share use"
+    )
+    max_hosts: int = Field(
+        default=10, ge=1, description="and skip IPs more than this many hosts use, whatever the population"
     )
     volume_bytes: int = Field(default=1_000_000, ge=0, description="bytes out for the volume bonus")
     volume_bonus: float = Field(default=0.1, ge=0, le=1, description="added when volume_bytes were sent")
@@ -100,7 +106,7 @@ class NoDns:
             .join(hosts, "dst_ip")
         )
         if pop >= p.min_population:
-            agg = agg.filter(agg.hosts <= max(1.0, p.max_prevalence * pop))
+            agg = agg.filter(agg.hosts <= max(1.0, min(p.max_prevalence * pop, float(p.max_hosts))))
         out = []
         for r in agg.to_pyarrow().to_pylist():
             bonus = {}
