@@ -11,7 +11,8 @@ Per (internal host, external IP) and per (internal host, server name from TLS SN
 * first seen: +0.15 if the server first appears within 7 days and the data reach back at least one day
   before it; −0.15 if it has been seen for 30 days or more;
 * rare signature: +0.15 if a JA3 or user agent of the pair is used towards at most
-  ``rare_signature_max_dsts`` destinations in all the data;
+  ``rare_signature_max_dsts`` destinations in all the data (JA3: external destinations of outbound flows, as
+  RITA sees only those);
 * (RITA's missing-Host-header and MIME/URI-mismatch modifiers are not implemented yet.)
 
 Deviation from RITA: the timing sub-score must reach ``min_ts_score`` (0.6). Random, Poisson-like traffic
@@ -48,6 +49,7 @@ from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
 from leaktrace.detect.common import (
     epoch_float,
+    host_servers,
     outbound_bounds,
     outbound_named,
     prevalence_modifier,
@@ -310,18 +312,25 @@ class Beacon:
         )
 
     def _rare_signature_pairs(self, ctx: Context, p: BeaconParams) -> dict[str, set[tuple[str, str]]]:
-        """Pairs (by IP and by name) that use a JA3 or user agent seen towards ≤ N destinations."""
+        """Pairs (by IP and by name) that use a JA3 or user agent seen towards ≤ N destinations.
+
+        JA3: counted over the outbound flows' population facts (all history, also on incremental runs; the
+        destinations a client fingerprint reaches outside), the pairs read from this run's flows (on incremental
+        runs those of the hosts with new records: the only pairs scored). User agents: the HTTP log (small)."""
         out: dict[str, set[tuple[str, str]]] = {"dst_ip": set(), "name": set()}
-        sources = [
-            (ctx.engine.table("tls"), "ja3", "sni"),
-            (ctx.engine.table("http"), "user_agent", "host"),
-        ]
-        for table, sig, name_col in sources:
-            t = table.filter(table[sig].notnull() & (table[sig] != "") & (table[sig] != "-"))
-            counts = t.group_by(sig).aggregate(dsts=t.dst_ip.nunique())
-            rare = counts.filter(counts.dsts <= p.rare_signature_max_dsts)
-            hits = t.join(rare, sig).select("src_ip", "dst_ip", name=t[name_col].lower()).distinct()
-            for r in hits.to_pyarrow().to_pylist():
+        hs = host_servers(ctx)
+        hs = hs.filter(hs.ja3.notnull())
+        counts = hs.group_by("ja3").aggregate(dsts=hs.dst_ip.nunique())
+        rare_ja3 = counts.filter(counts.dsts <= p.rare_signature_max_dsts).select("ja3")
+        flows = outbound_named(ctx)
+        hits = [flows.semi_join(rare_ja3, "ja3").select("src_ip", "dst_ip", "name").distinct()]
+        http = ctx.engine.table("http")
+        t = http.filter(http.user_agent.notnull() & (http.user_agent != "") & (http.user_agent != "-"))
+        counts = t.group_by("user_agent").aggregate(dsts=t.dst_ip.nunique())
+        rare = counts.filter(counts.dsts <= p.rare_signature_max_dsts)
+        hits.append(t.join(rare, "user_agent").select("src_ip", "dst_ip", name=t.host.lower()).distinct())
+        for h in hits:
+            for r in h.to_pyarrow().to_pylist():
                 out["dst_ip"].add((r["src_ip"], r["dst_ip"]))
                 if r["name"]:
                     out["name"].add((r["src_ip"], r["name"]))
