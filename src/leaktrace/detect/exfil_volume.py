@@ -149,14 +149,20 @@ class ExfilVolume:
             )
             # incremental: only windows that end after ``since`` are aggregated (the baseline uses all)
             recent = w if since is None else w.filter(w.win + size > since)
-            agg = recent.group_by(["src_ip", "server", "win"]).aggregate(
-                bytes_out=recent.bo.sum(),
-                bytes_in=recent.bi.sum(),
-                conns=recent.conns.sum(),
-                first=recent.first.min(),
-                last=recent.last.max(),
-                top_uid=recent.top_uid.argmax(recent.max_bo),
-            )
+            if size == base:  # the partials are the windows
+                agg = recent.select(
+                    "src_ip", "server", "win", "conns", "first", "last", "top_uid",
+                    bytes_out=recent.bo, bytes_in=recent.bi,
+                )
+            else:
+                agg = recent.group_by(["src_ip", "server", "win"]).aggregate(
+                    bytes_out=recent.bo.sum(),
+                    bytes_in=recent.bi.sum(),
+                    conns=recent.conns.sum(),
+                    first=recent.first.min(),
+                    last=recent.last.max(),
+                    top_uid=recent.top_uid.argmax(recent.max_bo),
+                )
             agg = agg.filter(agg.bytes_out >= p.min_bytes)
             if since is not None:
                 agg = agg.filter(agg.win + size > since)
