@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaktrace.detect.base import Finding
@@ -145,8 +145,8 @@ class Store:
                     updates.append({"id": ids[key], **row})
                 else:
                     inserts.append({"key": key, **row})
-            if inserts:
-                s.execute(insert(FindingRow), inserts)
+            if inserts:  # Core executemany: the ORM's bulk path batches rows by which values are None
+                s.execute(FindingRow.__table__.insert(), inserts)
             if updates:
                 s.execute(update(FindingRow), updates)
         return len(findings)
