@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -156,26 +157,33 @@ def analyze(
     names = only or detectors.names()
     result = AnalysisResult(mode=mode, since=since, seconds=0.0, findings=0)
     all_findings: list[Finding] = []
-    if mode != "unchanged":
-        for name in names:
-            det = detectors.get(name)()
-            ctx.since = since
-            if name == "intel" and last is not None and len(indicators) != last.indicators:
-                ctx.since = None  # new indicators: hunt back through all history
-            elif mode == "incremental" and since is None:
-                continue
-            if progress:
-                progress(name)
-            t0 = time.perf_counter()
-            found = det.run(ctx)
-            result.timings[name] = round(time.perf_counter() - t0, 3)
-            result.per_detector[name] = len(found)
-            all_findings.extend(found)
+    # each detector's findings are stored by one writer thread while the next detector runs (the engine
+    # releases the GIL while it computes); upserts are by key, so a run that fails half-way stores nothing
+    # twice and the next run redoes it (the run is recorded only at the end)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaktrace-findings") as writer:
+        writes: list[Future[int]] = []
+        if mode != "unchanged":
+            for name in names:
+                det = detectors.get(name)()
+                ctx.since = since
+                if name == "intel" and last is not None and len(indicators) != last.indicators:
+                    ctx.since = None  # new indicators: hunt back through all history
+                elif mode == "incremental" and since is None:
+                    continue
+                if progress:
+                    progress(name)
+                t0 = time.perf_counter()
+                found = det.run(ctx)
+                result.timings[name] = round(time.perf_counter() - t0, 3)
+                result.per_detector[name] = len(found)
+                all_findings.extend(found)
+                writes.append(writer.submit(store.upsert_findings, found))
+        for done in writes:
+            done.result()  # a failed write raises here
     if use_facts and (mode == "full" or ctx.scoped or not facts.exists()):
         facts.save(host_servers(ctx).to_pyarrow())
     if use_facts and (mode == "full" or "dns_pairs" in ctx.stored or not dns_facts.exists()):
         dns_facts.save(dns_pairs(ctx).to_pyarrow())
-    store.upsert_findings(all_findings)
     touched = None if mode == "full" else {f.src_ip for f in all_findings}
     before = incidents_before(ws, store, tenant)  # None unless [notify] has targets
     result.incidents = store.regroup(tenant, incident_params(ws), host_names(ws, eng), hosts=touched)
