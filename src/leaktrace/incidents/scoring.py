@@ -170,6 +170,7 @@ def group_findings(findings: list[Any], gap: timedelta) -> list[Group]:
     for f in findings:
         by_host[(f.tenant, f.src_ip)].append(f)
     groups: list[Group] = []
+    known: dict[tuple[str | None, str | None], set[str]] = {}  # server keys per (IP, domain), computed once
     for (tenant, host), items in by_host.items():
         parent = list(range(len(items)))
 
@@ -181,7 +182,11 @@ def group_findings(findings: list[Any], gap: timedelta) -> list[Group]:
 
         owner: dict[str, int] = {}
         for i, f in enumerate(items):
-            for k in server_keys(f):
+            pair = (f.dst_ip, f.dst_domain)
+            keys = known.get(pair)
+            if keys is None:
+                keys = known[pair] = server_keys(f)
+            for k in keys:
                 if k in owner:
                     parent[find(i)] = find(owner[k])
                 else:

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaktrace.detect.base import Finding
@@ -92,6 +92,7 @@ class _Grouped:
 GROUP_COLUMNS = [f.name for f in dataclasses.fields(_Grouped)][: -len(("old_incident", "old_suppressed"))]
 
 
+_FINDINGS = cast(Table, FindingRow.__table__)  # Core statements (bulk insert/update)
 UPSERT_CHUNK = 5000  # keys per IN (...) look-up (SQLite's host-parameter limit is 32,766)
 
 
@@ -146,7 +147,7 @@ class Store:
                 else:
                     inserts.append({"key": key, **row})
             if inserts:  # Core executemany: the ORM's bulk path batches rows by which values are None
-                s.execute(FindingRow.__table__.insert(), inserts)
+                s.execute(_FINDINGS.insert(), inserts)
             if updates:
                 s.execute(update(FindingRow), updates)
         return len(findings)
@@ -310,8 +311,18 @@ class Store:
                 for r in rows
                 if (r.incident_id, r.suppressed_by) != (r.old_incident, r.old_suppressed)
             ]
-            if changed:
-                s.execute(update(FindingRow), changed)
+            if changed:  # Core executemany by primary key (the ORM's bulk update costs ~20 µs a row in Python)
+                t = _FINDINGS
+                stmt = (
+                    t.update()
+                    .where(t.c.id == bindparam("b_id"))
+                    .values(incident_id=bindparam("b_incident"), suppressed_by=bindparam("b_suppressed"))
+                )
+                s.execute(
+                    stmt,
+                    [{"b_id": c["id"], "b_incident": c["incident_id"], "b_suppressed": c["suppressed_by"]}
+                     for c in changed],
+                )
             s.flush()
         return self.incidents(tenant)
 
