@@ -44,10 +44,11 @@ def test_segment_sort_equals_lexsort_even_where_the_combined_key_rounds() -> Non
     seg = rnd.integers(0, 2_000_000, 50_000)
     wide = rnd.uniform(0, 1e9, 50_000)  # the combined key cannot separate close values: exact fallback
     close = 1.7e9 + rnd.integers(0, 3, 50_000) * 1e-3  # ties and millisecond steps
-    for x in (wide, close, np.round(wide), np.zeros(50_000)):
-        order = np.lexsort((x, seg))
-        xs, sg = _seg_sort(x, seg)
-        assert (xs == x[order]).all() and (sg == seg[order]).all()
+    for segs in (seg, np.sort(seg)):  # any order, and grouped by segment as collected per pair
+        for x in (wide, close, np.round(wide), np.zeros(50_000)):
+            order = np.lexsort((x, segs))
+            xs, sg = _seg_sort(x, segs)
+            assert (xs == x[order]).all() and (sg == segs[order]).all()
     # values the combined key cannot separate (ulps of 1e9 in keys near 2e15): the exact fallback
     x = np.concatenate([[0.0], 1e9 + np.arange(30)[::-1] * 1.2e-7])
     s = np.full(31, 1_999_999)

@@ -209,7 +209,8 @@ def _spark_xxhash64(value: dt.string) -> dt.int64:  # type: ignore[empty-body]
     """Spark's 64-bit ``xxhash64`` (its ``hash`` is 32-bit)."""
 
 
-def _backend_name(expr: Any) -> str:
+def backend_name(expr: Any) -> str:
+    """The name of the engine an expression is bound to ("duckdb", "pyspark"), "" when unbound."""
     try:
         return str(expr._find_backend(use_default=False).name)
     except IbisError:  # an unbound expression (no backend yet)
@@ -219,7 +220,7 @@ def _backend_name(expr: Any) -> str:
 def uid_hash(col: Any) -> Any:
     """A 64-bit hash of a string column (DuckDB ``hash``, Spark ``xxhash64``), for cheap distinct counts where
     a collision may only make a check fail safe."""
-    if _backend_name(col) == "pyspark":
+    if backend_name(col) == "pyspark":
         return _spark_xxhash64(col)
     return col.hash()
 
@@ -229,7 +230,7 @@ def epoch_ms(ts: Any) -> Any:
     ``epoch_ms``, Spark ``unix_millis``: the same value). Ibis's portable route (truncate to the second,
     ``epoch_seconds``, add the millisecond field) casts the lake's time-zone-aware timestamps to local time
     first, which costs DuckDB about 10x more than the whole scan; it remains the fallback for other engines."""
-    native = _NATIVE_EPOCH_MS.get(_backend_name(ts))
+    native = _NATIVE_EPOCH_MS.get(backend_name(ts))
     if native is not None:
         return native(ts)
     whole = ts.truncate("s").epoch_seconds().cast("int64")

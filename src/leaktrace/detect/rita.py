@@ -222,9 +222,15 @@ def _seg_sort(x: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         shifted = x - x.min()
         key = seg.astype(np.float64) * (float(shifted.max()) + 1.0) + shifted
         order = np.argsort(key)
-        xs, sg = x[order], seg[order]
-        if not ((sg[1:] < sg[:-1]) | ((sg[1:] == sg[:-1]) & (xs[1:] < xs[:-1]))).any():
-            return xs, sg
+        xs = x[order]
+        same = seg[1:] == seg[:-1]
+        if not (seg[1:] < seg[:-1]).any():  # grouped already (as collected per pair): the segments stay put
+            if not (same & (xs[1:] < xs[:-1])).any():
+                return xs, seg
+        else:
+            sg = seg[order]
+            if not ((sg[1:] < sg[:-1]) | ((sg[1:] == sg[:-1]) & (xs[1:] < xs[:-1]))).any():
+                return xs, sg
     order = np.lexsort((x, seg))
     return x[order], seg[order]
 
