@@ -209,17 +209,30 @@ class Beacon:
         ts_offsets = ts_col.offsets.to_numpy(zero_copy_only=False)
         ts_offsets = ts_offsets - ts_offsets[0]  # a sliced list array's offsets need not start at 0
         ts_flat = ts_col.flatten().to_numpy(zero_copy_only=False)
-        scalars = data.drop_columns(["ts", "sizes"]).to_pylist()
-        found: list[tuple[dict, BeaconScores, np.ndarray]] = []
-        for i, r in enumerate(scalars):
-            if int(scores.distinct[i]) < p.min_connections:
-                continue
+        # a vectorised pre-gate with a margin wider than the 3-decimal rounding of the exact gates below
+        # (NaN passes, as it does there), so only plausible pairs are finished one by one in Python
+        ts_part = (scores.ts_skew_score + scores.ts_mad_score) / 2
+        size_part = np.where(scores.size_n >= 3, (scores.size_skew_score + scores.size_mad_score) / 2, 0.0)
+        approx = 0.25 * (ts_part + size_part + scores.hist + scores.dur)
+        plausible = (
+            scores.valid
+            & (scores.distinct >= p.min_connections)
+            & ~(ts_part < p.min_ts_score - 0.001)
+            & ~(approx < p.base_threshold - 0.002)
+        )
+        passed: list[tuple[int, BeaconScores]] = []
+        for i in np.flatnonzero(plausible).tolist():
             s = finish_scores(scores, i, p.min_ts_score)
             if s is None or s.total < p.base_threshold:
                 continue
-            ts = ts_flat[ts_offsets[i] : ts_offsets[i + 1]]
-            found.append((r, s, np.sort(ts)))
-        return found
+            passed.append((i, s))
+        if not passed:
+            return []
+        rows = data.drop_columns(["ts", "sizes"]).take(pa.array([i for i, _ in passed])).to_pylist()
+        return [
+            (r, s, np.sort(ts_flat[ts_offsets[i] : ts_offsets[i + 1]]))
+            for r, (i, s) in zip(rows, passed, strict=True)
+        ]
 
     @staticmethod
     def _latest_uids(
@@ -241,10 +254,11 @@ class Beacon:
         )
         sub = part.join(wanted, ["src_ip", key])
         sub = sub.filter(sub.t >= sub.t_from).select("src_ip", key, "t", "uid")
-        rows = sorted(sub.to_pyarrow().to_pylist(), key=lambda r: r["t"])
+        table = sub.to_pyarrow().sort_by("t")  # sorted in Arrow, read column-wise (no row dictionaries)
         out: dict[tuple[str, str], list[str]] = {}
-        for r in rows:
-            out.setdefault((r["src_ip"], r[key]), []).append(r["uid"])
+        cols = (table.column(c).to_pylist() for c in ("src_ip", key, "uid"))
+        for a, b, uid in zip(*cols, strict=True):
+            out.setdefault((a, b), []).append(uid)
         return {k: v[-n:] for k, v in out.items()}
 
     def _finding(
