@@ -16,16 +16,28 @@ from leaktrace.detect.domains import registered_domain_expr
 from leaktrace.detect.net import is_internal, split_allowlist
 
 
-def dns_queries(ctx: Context, hosts: Any = None) -> Any:
+def dns_queries(ctx: Context, hosts: Any = None, shared: bool = True) -> Any:
     """DNS queries of internal clients with ``q`` (the name, lower case, no trailing dot), ``reg`` (its registered
     domain) and ``epoch``, ``.arpa``/``.local`` left out: what the DNS detectors start from. With ``hosts`` (a
-    table with ``src_ip``), only queries of those clients."""
+    table with ``src_ip``; within a run always :func:`new_dns_clients`), only queries of those clients.
+
+    Built once per run and shared by both DNS detectors and the DNS facts (``shared``; the names' registered
+    domains are regular expressions, evaluated on the distinct names only); ``shared=False`` gives the lazy
+    expression, for a caller that reads a small, filtered part of it."""
+    if not shared:
+        return _dns_queries(ctx, hosts)
+    return ctx.cached("dns_queries" if hosts is None else "dns_queries_new", lambda: _dns_queries(ctx, hosts))
+
+
+def _dns_queries(ctx: Context, hosts: Any) -> Any:
     dns = ctx.engine.table("dns")
     if hosts is not None:
         dns = dns.semi_join(hosts, "src_ip")
     dns = dns.filter(is_internal(dns.src_ip, ctx.internal) & dns.query.notnull())
-    q = dns.query.lower().re_replace(r"\.$", "")
-    dns = dns.mutate(q=q, reg=registered_domain_expr(q), epoch=epoch(dns.ts))
+    names = dns.select("query").distinct()
+    q = names.query.lower().re_replace(r"\.$", "")
+    names = names.mutate(q=q, reg=registered_domain_expr(q))
+    dns = dns.join(names, "query").mutate(epoch=epoch(dns.ts))
     return dns.filter(~dns.q.endswith(".arpa") & ~dns.q.endswith(".local"))
 
 

@@ -150,7 +150,7 @@ def analyze(
             ctx.cached("host_servers", lambda: merge_host_servers(stored, new))
         stored_dns = dns_facts.load(eng)
         if stored_dns is not None:
-            queries = dns_queries(ctx)
+            queries = dns_queries(ctx, shared=False)  # only the new records are read
             new_dns = dns_pairs_of(ctx, queries.filter(queries.ts >= since))
             ctx.cached("dns_pairs", lambda: merge_dns_pairs(stored_dns, new_dns))
             ctx.stored.add("dns_pairs")  # DNS history of the clients with new queries only
