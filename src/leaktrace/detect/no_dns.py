@@ -23,7 +23,7 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
-from leaktrace.detect.common import epoch, outbound_named, since_epoch
+from leaktrace.detect.common import dst_hosts, epoch, outbound_named, outbound_population, since_epoch
 from leaktrace.detect.registry import detectors
 
 IGNORED_PORTS = [53, 123, 67, 68, 137, 138, 5353, 5355, 1900, 853]
@@ -84,8 +84,10 @@ class NoDns:
         since = since_epoch(ctx)
         if since is not None:
             flows = flows.filter(flows.epoch >= since)
-        pop = int(flows.src_ip.nunique().execute() or 0)
-        hosts = flows.group_by("dst_ip").aggregate(hosts=flows.src_ip.nunique())
+        # prevalence from the run's population facts: all history and all outbound flows (on incremental runs
+        # too, where ``flows`` holds only the new records)
+        pop = outbound_population(ctx)
+        hosts = dst_hosts(ctx)
         flows = flows.semi_join(seen, "src_ip")
         cond = flows.dst_ip == resolved.a
         if p.scope != "org":
