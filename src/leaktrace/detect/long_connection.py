@@ -75,11 +75,16 @@ class LongConnection:
             last=(flows.epoch + flows.dur).max(),
             bytes_out=flows.bo.sum(),
             bytes_in=flows.bi.sum(),
-            top_uid=flows.uid.argmax(flows.dur),
         )
         pairs = pairs.filter(pairs.total >= p.min_hours * 3600).join(hosts, "dst_ip")
         if since is not None:
             pairs = pairs.filter(pairs.last >= since)
+        pairs = ctx.cached("long_connection_pairs", lambda: pairs)
+        # the longest connection's record reference, for the (few) pairs that qualify only: an arg-max over a
+        # string column of every flow cost more than the rest of the aggregation
+        top = flows.semi_join(pairs, ["src_ip", "dst_ip"])
+        top = top.group_by(["src_ip", "dst_ip"]).aggregate(top_uid=top.uid.argmax(top.dur))
+        pairs = pairs.left_join(top, ["src_ip", "dst_ip"]).drop("src_ip_right", "dst_ip_right")
         out = []
         for r in pairs.to_pyarrow().to_pylist():
             hours = float(r["total"]) / 3600
