@@ -20,9 +20,11 @@ old finding. When indicators were added since the last run, the indicator detect
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -104,6 +106,21 @@ def incident_params(ws: Workspace) -> IncidentParams:
     )
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused: each full collection rescans every live object, and an analysis
+    holds hundreds of thousands (findings, rows to store and group), which cost about a third of the regrouping.
+    Nothing in an analysis relies on cycles being collected early; one collection follows."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+            gc.collect()
+
+
 def analyze(
     ws: Workspace,
     tenant: str | None = None,
@@ -111,6 +128,19 @@ def analyze(
     only: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
     engine: Any = None,
+) -> AnalysisResult:
+    """Run the detectors over the lake (incrementally unless ``full``), store their findings, regroup incidents."""
+    with gc_paused():
+        return _analyze(ws, tenant, full, only, progress, engine)
+
+
+def _analyze(
+    ws: Workspace,
+    tenant: str | None,
+    full: bool,
+    only: list[str] | None,
+    progress: Callable[[str], None] | None,
+    engine: Any,
 ) -> AnalysisResult:
     tenant = tenant or ws.tenant
     started = time.perf_counter()
