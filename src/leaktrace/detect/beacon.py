@@ -48,7 +48,6 @@ from pydantic import Field
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
 from leaktrace.detect.common import (
-    epoch_float,
     host_servers,
     outbound_bounds,
     outbound_named,
@@ -106,7 +105,6 @@ class Beacon:
     def run(self, ctx: Context) -> list[Finding]:
         p: BeaconParams = ctx.params_for(self.name, BeaconParams)
         flows = outbound_named(ctx)
-        flows = flows.mutate(t=epoch_float(flows.ts))
         first, last, pop = outbound_bounds(ctx)  # all history, also on incremental runs
         if first is None or last is None:
             return []

@@ -70,10 +70,11 @@ def _join_names_unique(ctx: Context, conn: Any, hosts: Any = None) -> tuple[Any,
 
 
 def outbound_named(ctx: Context, with_names: bool = True) -> Any:
-    """Outbound flows (``ts``, ``uid``, ``src_ip``, ``dst_ip``, ``dst_port``, ``proto``, ``duration``) with ``name``
+    """Outbound flows (``uid``, ``src_ip``, ``dst_ip``, ``dst_port``, ``proto``, ``duration``) with ``name``
     (SNI/Host or null), ``ja3`` (TLS client fingerprint or null), ``server`` (registered domain of the name, else
-    the destination IP), ``bo``/``bi`` (bytes out/in, nulls as 0), ``size`` (IP bytes out, else bytes out, else 0)
-    and ``epoch`` (seconds). Built once per run."""
+    the destination IP), ``bo``/``bi`` (bytes out/in, nulls as 0), ``size`` (IP bytes out, else bytes out, else 0),
+    ``epoch`` (whole seconds) and ``t`` (seconds with milliseconds, :func:`epoch_float`); no timestamp column (the
+    times as numbers are what detectors compute with). Built once per run."""
     return ctx.cached("outbound_named", lambda: _outbound_named(ctx))
 
 
@@ -106,8 +107,8 @@ def _outbound_named(ctx: Context) -> Any:
     regs = distinct.mutate(reg=registered_domain_expr(distinct.name))  # regexes on distinct names only
     conn = conn.left_join(regs, "name").drop("name_right")
     # only the columns detectors use are materialised (bytes as filled ``bo``/``bi`` and ``size``; no ``reg``)
+    ms = epoch_ms(conn.ts)
     conn = conn.select(
-        "ts",
         "uid",
         "src_ip",
         "dst_ip",
@@ -120,7 +121,8 @@ def _outbound_named(ctx: Context) -> Any:
         bo=conn.bytes_out.fill_null(0),
         bi=conn.bytes_in.fill_null(0),
         size=ibis.coalesce(conn.ip_bytes_out, conn.bytes_out, 0),
-        epoch=epoch(conn.ts),
+        epoch=ms // 1000,
+        t=ms.cast("float64") / 1000.0,
     )
     _, domains = split_allowlist(ctx.allow_servers)
     if domains:
