@@ -92,10 +92,9 @@ class ExfilParams(Strict):
 
 
 def _partials(flows: Any, base: int) -> Any:
-    """Per (host, server, window of ``base`` seconds): sums, counts, span and the largest flow (its bytes and
-    record reference). The largest flow's destination, name and client are looked up afterwards for the few
-    windows that are scored (:func:`_top_flows`): an arg-max per string column over every flow cost more than
-    all the sums together."""
+    """Per (host, server, window of ``base`` seconds): sums, counts and span. The largest flow of a window (its
+    record reference, destination, name and client) is looked up afterwards for the few windows that are scored
+    (:func:`_top_flows`): arg-max over string columns of every flow cost more than all the sums together."""
     w = flows.mutate(pw=(flows.epoch / base).floor().cast("int64") * base)
     return w.group_by(["src_ip", "server", "pw"]).aggregate(
         bo=w.bo.sum(),
@@ -103,19 +102,43 @@ def _partials(flows: Any, base: int) -> Any:
         conns=w.count(),
         first=w.epoch.min(),
         last=w.epoch.max(),
-        max_bo=w.bo.max(),
-        top_uid=w.uid.argmax(w.bo),
     )
 
 
-def _top_flows(flows: Any, windows: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """(host, server, uid) → ``dst_ip``, ``name``, ``ja3`` of the largest flows of the scored ``windows``."""
-    wanted = windows.select("src_ip", "server", uid=windows.top_uid).distinct()
-    top = flows.join(wanted, ["src_ip", "server", "uid"])
-    top = top.group_by(["src_ip", "server", "uid"]).aggregate(
-        dst_ip=top.dst_ip.max(), name=top.name.max(), ja3=top.ja3.max()
+def _top_flows(flows: Any, scored: list[dict[str, Any]]) -> dict[tuple[str, str, int, int], dict[str, Any]]:
+    """(host, server, window start, window size) → ``uid``, ``dst_ip``, ``name``, ``ja3`` of the largest flow (by
+    bytes out) of each ``scored`` window: its record reference by arg-max over the window's flows, the rest read
+    from that record."""
+    keys = ibis.memtable(
+        pa.table(
+            {
+                "src_ip": [r["src_ip"] for r in scored],
+                "server": [r["server"] for r in scored],
+                "w_start": [int(r["win"]) for r in scored],
+                "w_size": [int(r["size"]) for r in scored],
+            },
+            schema=pa.schema(
+                [("src_ip", pa.string()), ("server", pa.string()), ("w_start", pa.int64()), ("w_size", pa.int64())]
+            ),
+        )
     )
-    return {(r["src_ip"], r["server"], r["uid"]): r for r in top.to_pyarrow().to_pylist()}
+    inside = flows.join(keys, ["src_ip", "server"])
+    inside = inside.filter((inside.epoch >= inside.w_start) & (inside.epoch < inside.w_start + inside.w_size))
+    tops = inside.group_by(["src_ip", "server", "w_start", "w_size"]).aggregate(uid=inside.uid.argmax(inside.bo))
+    found = tops.to_pyarrow().to_pylist()
+    wanted = tops.select("src_ip", "server", "uid").distinct()
+    rec = flows.join(wanted, ["src_ip", "server", "uid"])
+    rec = rec.group_by(["src_ip", "server", "uid"]).aggregate(
+        dst_ip=rec.dst_ip.max(), name=rec.name.max(), ja3=rec.ja3.max()
+    )
+    by_uid = {(r["src_ip"], r["server"], r["uid"]): r for r in rec.to_pyarrow().to_pylist()}
+    out: dict[tuple[str, str, int, int], dict[str, Any]] = {}
+    for t in found:
+        r = by_uid.get((t["src_ip"], t["server"], t["uid"]), {})
+        out[(t["src_ip"], t["server"], int(t["w_start"]), int(t["w_size"]))] = {
+            "top_uid": t["uid"], "dst_ip": r.get("dst_ip"), "name": r.get("name"), "ja3": r.get("ja3")
+        }
+    return out
 
 
 @detectors.register("exfil_volume")
@@ -151,8 +174,7 @@ class ExfilVolume:
             recent = w if since is None else w.filter(w.win + size > since)
             if size == base:  # the partials are the windows
                 agg = recent.select(
-                    "src_ip", "server", "win", "conns", "first", "last", "top_uid",
-                    bytes_out=recent.bo, bytes_in=recent.bi,
+                    "src_ip", "server", "win", "conns", "first", "last", bytes_out=recent.bo, bytes_in=recent.bi
                 )
             else:
                 agg = recent.group_by(["src_ip", "server", "win"]).aggregate(
@@ -161,7 +183,6 @@ class ExfilVolume:
                     conns=recent.conns.sum(),
                     first=recent.first.min(),
                     last=recent.last.max(),
-                    top_uid=recent.top_uid.argmax(recent.max_bo),
                 )
             agg = agg.filter(agg.bytes_out >= p.min_bytes)
             if since is not None:
@@ -170,19 +191,11 @@ class ExfilVolume:
                 servers.select("server", "hosts", "server_first"), "server"
             )
             by_size.append((size, agg.to_pyarrow().to_pylist()))
-        # the largest flow of each scored window: its destination, name and client (one lookup for all sizes)
-        scored = [r for _, rows in by_size for r in rows]
+        # the largest flow of each scored window: its record, destination, name and client (one lookup)
+        scored = [{**r, "size": size} for size, rows in by_size for r in rows]
         if not scored:
             return []
-        keys = ibis.memtable(
-            pa.table(
-                {c: [r[c] for r in scored] for c in ("src_ip", "server", "top_uid")},
-                schema=pa.schema(
-                    [("src_ip", pa.string()), ("server", pa.string()), ("top_uid", pa.string())]
-                ),
-            )
-        )
-        top = _top_flows(flows, keys)
+        top = _top_flows(flows, scored)
         ja3s = {r["ja3"] for r in top.values() if r["ja3"]}
         common = {}
         if ja3s:
@@ -198,7 +211,8 @@ class ExfilVolume:
             for r in rows:
                 r.update(
                     top.get(
-                        (r["src_ip"], r["server"], r["top_uid"]), {"dst_ip": None, "name": None, "ja3": None}
+                        (r["src_ip"], r["server"], int(r["win"]), size),
+                        {"top_uid": None, "dst_ip": None, "name": None, "ja3": None},
                     )
                 )
                 r["ja3_hosts"] = common.get(r["ja3"], 0) if r["ja3"] else 0
