@@ -73,7 +73,7 @@ def outbound_named(ctx: Context, with_names: bool = True) -> Any:
     """Outbound flows (``uid``, ``src_ip``, ``dst_ip``, ``dst_port``, ``proto``, ``duration``) with ``name``
     (SNI/Host or null), ``ja3`` (TLS client fingerprint or null), ``server`` (registered domain of the name, else
     the destination IP), ``bo``/``bi`` (bytes out/in, nulls as 0), ``size`` (IP bytes out, else bytes out, else 0),
-    ``epoch`` (whole seconds) and ``t`` (seconds with milliseconds, :func:`epoch_float`); no timestamp column (the
+    ``epoch`` (whole seconds) and ``t`` (seconds with milliseconds: Spark cannot extract microseconds); no timestamp column (the
     times as numbers are what detectors compute with). Built once per run."""
     return ctx.cached("outbound_named", lambda: _outbound_named(ctx))
 
@@ -122,7 +122,7 @@ def _outbound_named(ctx: Context) -> Any:
         bi=conn.bytes_in.fill_null(0),
         size=ibis.coalesce(conn.ip_bytes_out, conn.bytes_out, 0),
         epoch=ms // 1000,
-        t=ms.cast("float64") / 1000.0,
+        t=ms.cast("float64") / 1000.0,  # seconds with milliseconds, as beacon scores them
     )
     _, domains = split_allowlist(ctx.allow_servers)
     if domains:
@@ -243,10 +243,6 @@ def epoch(ts: Any) -> Any:
     """Whole epoch seconds as int64 (floor of :func:`epoch_ms`; the same on every engine)."""
     return epoch_ms(ts) // 1000
 
-
-def epoch_float(ts: Any) -> Any:
-    """Epoch seconds with millisecond precision (PySpark cannot extract microseconds)."""
-    return epoch_ms(ts).cast("float64") / 1000.0
 
 
 def since_epoch(ctx: Context) -> int | None:
