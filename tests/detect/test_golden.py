@@ -123,6 +123,20 @@ def test_no_dns_flags_unresolved_ip_only() -> None:
     assert found[0].severity == "low"
 
 
+def test_no_dns_prevalence_counts_all_history_also_when_scoring_new_records_only() -> None:
+    hosts = [f"10.0.1.{i}" for i in range(1, 13)]  # 12 hosts, all with visible DNS
+    dns = [_dns(h, f"n{i}.example.org", i, answers="192.0.2.1") for h in hosts for i in range(10)]
+    conn = [flow(h, "198.51.100.77", 100) for h in hosts]  # fleet software: a literal IP all hosts use
+    conn += [flow("10.0.1.1", "198.51.100.77", 5000), flow("10.0.1.1", "203.0.113.66", 5000, port=8443)]
+    eng = engine(dns=dns, conn=conn)
+    full = run("no_dns", eng, internal=["10.0.0.0/8"])
+    new_only = run("no_dns", eng, internal=["10.0.0.0/8"], since=at(4000))
+    # the shared IP is skipped in both runs (12 of 12 hosts use it, not only the one host active since then)
+    assert [(f.src_ip, f.dst_ip) for f in full] == [("10.0.1.1", "203.0.113.66")]
+    assert [(f.src_ip, f.dst_ip, f.score) for f in new_only] == [("10.0.1.1", "203.0.113.66", full[0].score)]
+    assert full[0].evidence["population"] == new_only[0].evidence["population"] == 12
+
+
 def test_archive_upload_from_http_and_files() -> None:
     http = [
         {
