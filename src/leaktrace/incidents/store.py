@@ -139,7 +139,7 @@ class Store:
                 q = select(FindingRow.key, FindingRow.id).where(FindingRow.key.in_(chunk))
                 ids.update((k, i) for k, i in s.execute(q))
             inserts, updates = [], []
-            for key, f in latest.items():
+            for key, f in sorted(latest.items()):  # by key: the same records give the same row order
                 row = {name: getattr(f, name) for name in FINDING_FIELDS}
                 row["updated_at"] = now
                 if key in ids:
