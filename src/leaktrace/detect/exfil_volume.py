@@ -105,10 +105,12 @@ def _partials(flows: Any, base: int) -> Any:
     )
 
 
-def _top_flows(flows: Any, scored: list[dict[str, Any]]) -> dict[tuple[str, str, int, int], dict[str, Any]]:
-    """(host, server, window start, window size) → ``uid``, ``dst_ip``, ``name``, ``ja3`` of the largest flow (by
-    bytes out) of each ``scored`` window: its record reference by arg-max over the window's flows, the rest read
-    from that record."""
+def _top_flows(
+    flows: Any, clients: Any, scored: list[dict[str, Any]]
+) -> dict[tuple[str, str, int, int], dict[str, Any]]:
+    """(host, server, window start, window size) → ``top_uid``, ``dst_ip``, ``name``, ``ja3`` and ``ja3_hosts`` (from
+    ``clients``) of the largest flow (by bytes out) of each ``scored`` window: its record by arg-max over the
+    window's flows, the rest read from that record. One query."""
     keys = ibis.memtable(
         pa.table(
             {
@@ -125,20 +127,14 @@ def _top_flows(flows: Any, scored: list[dict[str, Any]]) -> dict[tuple[str, str,
     inside = flows.join(keys, ["src_ip", "server"])
     inside = inside.filter((inside.epoch >= inside.w_start) & (inside.epoch < inside.w_start + inside.w_size))
     tops = inside.group_by(["src_ip", "server", "w_start", "w_size"]).aggregate(uid=inside.uid.argmax(inside.bo))
-    found = tops.to_pyarrow().to_pylist()
-    wanted = tops.select("src_ip", "server", "uid").distinct()
-    rec = flows.join(wanted, ["src_ip", "server", "uid"])
-    rec = rec.group_by(["src_ip", "server", "uid"]).aggregate(
-        dst_ip=rec.dst_ip.max(), name=rec.name.max(), ja3=rec.ja3.max()
+    rec = flows.join(tops, ["src_ip", "server", "uid"])
+    rec = rec.group_by(["src_ip", "server", "w_start", "w_size"]).aggregate(
+        top_uid=rec.uid.max(), dst_ip=rec.dst_ip.max(), name=rec.name.max(), ja3=rec.ja3.max()
     )
-    by_uid = {(r["src_ip"], r["server"], r["uid"]): r for r in rec.to_pyarrow().to_pylist()}
-    out: dict[tuple[str, str, int, int], dict[str, Any]] = {}
-    for t in found:
-        r = by_uid.get((t["src_ip"], t["server"], t["uid"]), {})
-        out[(t["src_ip"], t["server"], int(t["w_start"]), int(t["w_size"]))] = {
-            "top_uid": t["uid"], "dst_ip": r.get("dst_ip"), "name": r.get("name"), "ja3": r.get("ja3")
-        }
-    return out
+    rec = rec.left_join(clients, "ja3").drop("ja3_right")
+    return {
+        (r["src_ip"], r["server"], int(r["w_start"]), int(r["w_size"])): r for r in rec.to_pyarrow().to_pylist()
+    }
 
 
 @detectors.register("exfil_volume")
@@ -158,7 +154,7 @@ class ExfilVolume:
         best: dict[tuple[str, str, int], Finding] = {}
         since = since_epoch(ctx)
         # one pass over the flows: per (host, server, base window) partial sums; the windows of each size (all
-        # multiples of the base) are sums of partials; "at the largest flow" values follow the largest partial
+        # multiples of the base) are sums of partials; the largest flow is looked up for scored windows only
         if not p.windows or min(p.windows) <= 0:
             return []
         base = math.gcd(*p.windows)
@@ -195,27 +191,16 @@ class ExfilVolume:
         scored = [{**r, "size": size} for size, rows in by_size for r in rows]
         if not scored:
             return []
-        top = _top_flows(flows, scored)
-        ja3s = {r["ja3"] for r in top.values() if r["ja3"]}
-        common = {}
-        if ja3s:
-            wanted = ibis.memtable(pa.table({"ja3": sorted(ja3s)}))
-            common = {
-                r["ja3"]: int(r["ja3_hosts"])
-                for r in clients.semi_join(wanted, "ja3").to_pyarrow().to_pylist()
-            }
+        top = _top_flows(flows, clients, scored)
         for size, rows in by_size:
             fanout: dict[tuple[str, int], set[str]] = {}
             for r in rows:
                 fanout.setdefault((r["src_ip"], int(r["win"]) // 86400), set()).add(r["server"])
             for r in rows:
-                r.update(
-                    top.get(
-                        (r["src_ip"], r["server"], int(r["win"]), size),
-                        {"top_uid": None, "dst_ip": None, "name": None, "ja3": None},
-                    )
-                )
-                r["ja3_hosts"] = common.get(r["ja3"], 0) if r["ja3"] else 0
+                t = top.get((r["src_ip"], r["server"], int(r["win"]), size), {})
+                for col in ("top_uid", "dst_ip", "name", "ja3"):
+                    r[col] = t.get(col)
+                r["ja3_hosts"] = int(t.get("ja3_hosts") or 0) if r["ja3"] else 0
                 r["fanout"] = len(fanout[(r["src_ip"], int(r["win"]) // 86400)])
                 f = self._score(ctx, p, r, size, pop)
                 if f is None:
