@@ -100,12 +100,18 @@ def in_networks(col: Any, cidrs: list[str]) -> Any:
     return reduce(lambda a, b: a | b, preds)
 
 
-def is_ip(value: str) -> bool:
+def _address(value: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``value`` spells, None when it is empty or not an address."""
+    if not value:
+        return None
     try:
-        ipaddress.ip_address(value)
+        return ipaddress.ip_address(value)
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def is_ip(value: str) -> bool:
+    return _address(value) is not None
 
 
 def is_internal(col: Any, internal: list[str]) -> Any:
@@ -138,11 +144,8 @@ def domain_allowed(name: str | None, domains: list[str]) -> bool:
 
 
 def ip_in(ip: str | None, cidrs: list[str]) -> bool:
-    if not ip:
-        return False
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
+    addr = _address(ip)
+    if addr is None:
         return False
     for c in cidrs:
         try:
@@ -155,11 +158,8 @@ def ip_in(ip: str | None, cidrs: list[str]) -> bool:
 
 def host_address(ip: str | None) -> bool:
     """A parseable address that can be a host's own: not loopback, link-local, multicast or unspecified."""
-    if not ip:
-        return False
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
+    addr = _address(ip)
+    if addr is None:
         return False
     return not (addr.is_loopback or addr.is_link_local or addr.is_multicast or addr.is_unspecified)
 
