@@ -94,14 +94,19 @@ def measure(ws_dir: Path, tail: Path) -> dict[str, Any]:
     from leaktrace.lake import Lake
     from leaktrace.workspace import Workspace
 
+    def timed(prefix: str) -> Any:
+        """One analysis: wall and CPU seconds and peak RSS under ``prefix``_s/_cpu/_rss_mib."""
+        with PeakRss() as mem:
+            t0, c0 = time.perf_counter(), cpu()
+            result = analyze(ws)
+            res[f"{prefix}_s"], res[f"{prefix}_cpu"] = time.perf_counter() - t0, cpu() - c0
+        res[f"{prefix}_rss_mib"] = mem.peak / 2**20
+        return result
+
     ws = Workspace.open(ws_dir)
     rows = Lake(ws.lake_dir).row_counts(ws.tenant).get("conn", 0)
     res: dict[str, Any] = {"conn_rows": rows, "load_before": load()}
-    with PeakRss() as mem:
-        t1, c1 = time.perf_counter(), cpu()
-        full = analyze(ws)
-        res["full_s"], res["full_cpu"] = time.perf_counter() - t1, cpu() - c1
-    res["full_rss_mib"] = mem.peak / 2**20
+    full = timed("full")
     res["timings"] = full.timings
     res["findings"] = full.findings
     sev: dict[str, int] = {}
@@ -110,11 +115,7 @@ def measure(ws_dir: Path, tail: Path) -> dict[str, Any]:
     res["incidents"] = sev
     ingest_paths(ws, [tail])
     res["new_rows"] = Lake(ws.lake_dir).row_counts(ws.tenant).get("conn", 0) - rows
-    with PeakRss() as mem2:
-        t2, c2 = time.perf_counter(), cpu()
-        inc = analyze(ws)
-        res["inc_s"], res["inc_cpu"] = time.perf_counter() - t2, cpu() - c2
-    res["inc_rss_mib"] = mem2.peak / 2**20
+    inc = timed("inc")
     res["inc_mode"] = inc.mode
     res["inc_since"] = str(inc.since)
     res["inc_timings"] = inc.timings
