@@ -15,7 +15,8 @@ sim = pytest.importorskip("leaktrace.sim", reason="simulator not installed")
 ingest = pytest.importorskip("leaktrace.ingest", reason="Zeek ingest not installed")
 
 
-def split_last_hour(day: Path, head: Path, tail: Path) -> None:
+def split_last_hour(day: Path, head: Path, tail: Path, seconds: float = 3600) -> None:
+    """Records of the last ``seconds`` of ``day`` into ``tail``, the others into ``head``."""
     logs = sorted(day.rglob("*.log"))
     stamps = [
         float(ln.split("\t", 1)[0])
@@ -23,7 +24,7 @@ def split_last_hour(day: Path, head: Path, tail: Path) -> None:
         for ln in log.read_text(encoding="utf-8").splitlines()
         if ln and not ln.startswith("#")
     ]
-    cut = max(stamps) - 3600
+    cut = max(stamps) - seconds
     for log in logs:
         lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
         header = [ln for ln in lines if ln.startswith("#")]
@@ -48,6 +49,7 @@ def test_incremental_with_stored_facts_equals_recomputation(tmp_path: Path) -> N
     sim.simulate(scen, hosts=60, days=1, seed=4)
     day = sorted(p for p in (scen / "zeek").iterdir() if p.is_dir())[0]
     split_last_hour(day, tmp_path / "head", tmp_path / "tail")
+    split_last_hour(tmp_path / "tail", tmp_path / "tail-1", tmp_path / "tail-2", seconds=1800)
     got = {}
     for label in ("scoped", "recomputed"):
         ws = Workspace.init(tmp_path / label, internal=["10.0.0.0/8"], tenant="ministry")
@@ -55,8 +57,13 @@ def test_incremental_with_stored_facts_equals_recomputation(tmp_path: Path) -> N
         assert analyze(ws).mode == "full"
         assert list((ws.state_dir / "analyze").rglob("host_servers-*.parquet"))
         assert list((ws.state_dir / "analyze").rglob("dns_pairs-*.parquet"))
-        ingest.ingest_paths(ws, [tmp_path / "tail"])
-        if label == "recomputed":  # no stored facts: all history is read again
+        if label == "scoped":  # two incremental runs: each adds its new facts to the stored ones
+            ingest.ingest_paths(ws, [tmp_path / "tail-1"])
+            assert analyze(ws).mode == "incremental"
+            assert list((ws.state_dir / "analyze").rglob("host_servers-*.delta-1.parquet"))
+            ingest.ingest_paths(ws, [tmp_path / "tail-2"])
+        else:  # no stored facts: all history is read again
+            ingest.ingest_paths(ws, [tmp_path / "tail"])
             shutil.rmtree(ws.state_dir / "analyze")
         res = analyze(ws)
         assert res.mode == "incremental" and res.since is not None

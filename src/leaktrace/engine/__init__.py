@@ -87,10 +87,10 @@ class Engine:
         else:
             self._create_table(name, TABLES[name].empty_table())
 
-    def load_parquet(self, name: str, path: Path) -> Any:
-        """A table of this engine materialised from a Parquet file (stored analysis state)."""
-        quoted = "'" + str(path).replace("'", "''") + "'"
-        self.con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM read_parquet({quoted})')
+    def parquet_view(self, name: str, paths: list[Path]) -> Any:
+        """A view of this engine over Parquet files (stored analysis state), read when queried."""
+        quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+        self.con.raw_sql(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{quoted}])')
         return self.con.table(name)
 
     # -- use -------------------------------------------------------------------------------------------------

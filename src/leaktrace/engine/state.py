@@ -3,11 +3,17 @@
 Two tables: the population facts of outbound flows (``host_servers``: per internal host × server × destination
 IP × JA3, first and last epoch; see :func:`leaktrace.detect.common.host_servers_of`) and the DNS clients of each
 registered domain (``dns_pairs``: distinct internal client × registered domain of their DNS queries; see
-:func:`leaktrace.detect.dns_facts.dns_pairs_of`). A full analysis writes them; an incremental one merges the
-facts of the new records into them instead of re-reading (and re-joining with TLS/HTTP names, or re-parsing every
-DNS name of) the whole history, so detectors can read only the hosts that have new records.
+:func:`leaktrace.detect.dns_facts.dns_pairs_of`). A full analysis writes them; an incremental one adds the
+facts of the new records instead of re-reading (and re-joining with TLS/HTTP names, or re-parsing every DNS name
+of) the whole history, so detectors can read only the hosts that have new records.
 
-The file name carries a fingerprint of the settings that shape the facts (internal networks, allow-lists and
+Each table is a base file (written by a full run) and delta files (one per incremental run: the facts of its
+new records only, so an incremental run writes kilobytes, not the whole table). Read back, the table is the
+union of its files: a combination may appear in more than one file, which changes nothing for its readers
+(distinct counts, minima and maxima). After ``max_deltas`` deltas the next incremental run rewrites the base
+merged (:meth:`FactsState.compact_due`).
+
+The file names carry a fingerprint of the settings that shape the facts (internal networks, allow-lists and
 a format version): when they change, the stored facts are ignored and the next run rebuilds them from the lake.
 Records removed from the lake (retention) stay counted until the next full run (``leaktrace analyze --full``).
 """
@@ -26,10 +32,18 @@ FORMAT_VERSION = 1
 
 
 class FactsState:
-    """One table of stored facts (``name``) of one tenant."""
+    """One table of stored facts (``name``) of one tenant: a base file and delta files."""
 
-    def __init__(self, state_dir: Path, tenant: str, settings: dict[str, Any], name: str = "host_servers") -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        tenant: str,
+        settings: dict[str, Any],
+        name: str = "host_servers",
+        max_deltas: int = 24,
+    ) -> None:
         self.name = name
+        self.max_deltas = max_deltas
         raw = json.dumps({"v": FORMAT_VERSION, **settings}, sort_keys=True)
         self.fingerprint = hashlib.sha1(raw.encode()).hexdigest()[:12]
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in tenant)
@@ -39,22 +53,50 @@ class FactsState:
     def exists(self) -> bool:
         return self.path.exists()
 
+    def deltas(self) -> list[Path]:
+        """The delta files of the current settings, oldest first."""
+        found = self.folder.glob(f"{self.name}-{self.fingerprint}.delta-*.parquet") if self.folder.exists() else []
+        return sorted(found, key=lambda p: int(p.name.rsplit("-", 1)[1].split(".")[0]))
+
+    def files(self) -> list[Path]:
+        """Base and delta files (empty when there is no base for the current settings)."""
+        return [self.path, *self.deltas()] if self.exists() else []
+
     def load(self, engine: Any) -> Any | None:
-        """The stored facts as a table of ``engine`` (None when there are none for the current settings)."""
-        if not self.exists():
+        """The stored facts as a table of ``engine`` over the files (None when there are none for the current
+        settings)."""
+        files = self.files()
+        if not files:
             return None
-        return engine.load_parquet(f"_leaktrace_stored_{self.name}", self.path)
+        return engine.parquet_view(f"_leaktrace_stored_{self.name}", files)
+
+    def compact_due(self) -> bool:
+        """Whether the next write should be a merged base (:meth:`save`) rather than another delta."""
+        return len(self.deltas()) >= self.max_deltas
 
     def save(self, data: pa.Table) -> None:
-        """Replace the stored facts (atomically); facts stored under other settings are removed."""
+        """Replace the stored facts with ``data`` (atomically); deltas and facts stored under other settings are
+        removed."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        pq.write_table(data, tmp)
-        tmp.replace(self.path)
+        _write_atomic(data, self.path)
         for old in self.folder.glob(f"{self.name}-*.parquet"):
             if old != self.path:
                 old.unlink(missing_ok=True)
 
+    def append(self, data: pa.Table) -> None:
+        """Add ``data`` (the facts of new records) as the next delta file (atomically). A base must exist."""
+        if not self.exists():
+            raise FileNotFoundError(self.path)
+        last = self.deltas()
+        n = int(last[-1].name.rsplit("-", 1)[1].split(".")[0]) + 1 if last else 1
+        _write_atomic(data, self.folder / f"{self.name}-{self.fingerprint}.delta-{n}.parquet")
+
     def clear(self) -> None:
         for old in self.folder.glob(f"{self.name}-*.parquet") if self.folder.exists() else []:
             old.unlink(missing_ok=True)
+
+
+def _write_atomic(data: pa.Table, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(data, tmp)
+    tmp.replace(path)

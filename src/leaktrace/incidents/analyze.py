@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 
 from leaktrace.detect.base import Context, Finding
 from leaktrace.detect.common import host_servers, host_servers_of, merge_host_servers, outbound_named
-from leaktrace.detect.dns_facts import dns_pairs, dns_pairs_of, dns_queries, merge_dns_pairs
+from leaktrace.detect.dns_facts import dns_pairs, dns_pairs_of, merge_dns_pairs, recent_dns_queries
 from leaktrace.detect.registry import detectors
 from leaktrace.engine import Engine
 from leaktrace.engine.state import FactsState
@@ -121,6 +121,20 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def save_facts(
+    state: FactsState, parts: tuple[Any, Any] | None, whole: Callable[[], Any], merge: Callable[[Any, Any], Any]
+) -> None:
+    """Store the facts of this run. ``parts`` (stored facts, facts of the new records) on incremental runs that
+    read stored facts: the new facts become a delta file, or every ``max_deltas`` runs the base is rewritten
+    merged; otherwise all facts of the run (``whole``) become the new base."""
+    if parts is None or not state.exists():
+        state.save(whole().to_pyarrow())
+    elif state.compact_due():
+        state.save(merge(*parts).to_pyarrow())
+    else:
+        state.append(parts[1].to_pyarrow())
+
+
 def analyze(
     ws: Workspace,
     tenant: str | None = None,
@@ -171,19 +185,24 @@ def _analyze(
         name="dns_pairs",
     )
     use_facts = engine is None and mode != "unchanged"  # state only with the lake's own engine
+    new_facts: dict[str, tuple[Any, Any]] = {}  # (stored facts, facts of the new records)
     if use_facts and mode == "incremental" and since is not None:
         stored = facts.load(eng)
         if stored is not None:
             ctx.scoped = True  # outbound flows of hosts with new records only; facts of all history
             flows = outbound_named(ctx)
-            # the second of ``since`` on: a few records counted twice change nothing (facts merge by min/max)
-            new = host_servers_of(flows.filter(flows.epoch >= int(since.timestamp())))
-            ctx.cached("host_servers", lambda: merge_host_servers(stored, new))
+            # the second of ``since`` on: records counted again change nothing (readers take distinct counts,
+            # minima and maxima)
+            new = ctx.cached(
+                "host_servers_new", lambda: host_servers_of(flows.filter(flows.epoch >= int(since.timestamp())))
+            )
+            new_facts["host_servers"] = (stored, new)
+            ctx.memo("host_servers", lambda: stored.union(new))  # a view: read by the few queries that need it
         stored_dns = dns_facts.load(eng)
         if stored_dns is not None:
-            queries = dns_queries(ctx, shared=False)  # only the new records are read
-            new_dns = dns_pairs_of(ctx, queries.filter(queries.ts >= since))
-            ctx.cached("dns_pairs", lambda: merge_dns_pairs(stored_dns, new_dns))
+            new_dns = ctx.cached("dns_pairs_new", lambda: dns_pairs_of(ctx, recent_dns_queries(ctx)))
+            new_facts["dns_pairs"] = (stored_dns, new_dns)
+            ctx.memo("dns_pairs", lambda: stored_dns.union(new_dns))
             ctx.stored.add("dns_pairs")  # DNS history of the clients with new queries only
     names = only or detectors.names()
     result = AnalysisResult(mode=mode, since=since, seconds=0.0, findings=0)
@@ -211,10 +230,10 @@ def _analyze(
                 writes.append(writer.submit(store.upsert_findings, found))
         for done in writes:
             done.result()  # a failed write raises here
-    if use_facts and (mode == "full" or ctx.scoped or not facts.exists()):
-        facts.save(host_servers(ctx).to_pyarrow())
-    if use_facts and (mode == "full" or "dns_pairs" in ctx.stored or not dns_facts.exists()):
-        dns_facts.save(dns_pairs(ctx).to_pyarrow())
+    if use_facts and (mode == "full" or "host_servers" in new_facts or not facts.exists()):
+        save_facts(facts, new_facts.get("host_servers"), lambda: host_servers(ctx), merge_host_servers)
+    if use_facts and (mode == "full" or "dns_pairs" in new_facts or not dns_facts.exists()):
+        save_facts(dns_facts, new_facts.get("dns_pairs"), lambda: dns_pairs(ctx), merge_dns_pairs)
     touched = None if mode == "full" else {f.src_ip for f in all_findings}
     before = incidents_before(ws, store, tenant)  # None unless [notify] has targets
     result.incidents = store.regroup(tenant, incident_params(ws), host_names(ws, eng), hosts=touched)
