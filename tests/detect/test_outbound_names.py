@@ -21,18 +21,14 @@ def _http(uid: str, host: str | None) -> dict[str, Any]:
             "tenant": "default"}
 
 
-def _rows(eng: Any, monkeypatch: Any, grouped: bool) -> list[tuple[Any, ...]]:
-    if grouped:
-        monkeypatch.setattr(common, "_join_names_unique", lambda *a, **k: None)
-    else:
-        monkeypatch.undo()
+def _rows(eng: Any, grouped: bool) -> list[tuple[Any, ...]]:
     ctx = Context(engine=eng, internal=["10.0.0.0/8"], allow_servers=["allowed.example"], cache=False)
-    t = common.outbound_named(ctx).to_pyarrow()
+    t = common._outbound_named(ctx, group_tls=grouped).to_pyarrow()
     cols = ["uid", "name", "ja3", "server", "bo", "bi", "size", "epoch"]
     return sorted(tuple(r[c] for c in cols) for r in t.select(cols).to_pylist())
 
 
-def test_ungrouped_name_join_equals_grouped(monkeypatch: Any) -> None:
+def test_ungrouped_name_join_equals_grouped() -> None:
     flows = [flow("10.0.0.1", "203.0.113.9", i * 10.0, uid=f"C{i}") for i in range(8)]
     flows.append({**flow("10.0.0.1", "203.0.113.10", 100.0, uid="C8"), "bytes_out": None, "ip_bytes_out": None})
     eng = engine(
@@ -42,8 +38,8 @@ def test_ungrouped_name_join_equals_grouped(monkeypatch: Any) -> None:
         http=[_http("C3", "alpha.example.org"), _http("C4", "h.example.net"), _http("C4", "z.example.net"),
               _http("C5", "-"), _http("C6", "198.51.100.7")],
     )
-    ungrouped = _rows(eng, monkeypatch, grouped=False)
-    grouped = _rows(eng, monkeypatch, grouped=True)
+    ungrouped = _rows(eng, grouped=False)
+    grouped = _rows(eng, grouped=True)
     assert ungrouped == grouped
     by_uid = {r[0]: r for r in ungrouped}
     assert by_uid["C0"][3] == "example.co.uk"
@@ -60,7 +56,17 @@ def test_repeated_tls_uids_fall_back_to_grouping() -> None:
         tls=[_tls("D1", "b.example.com"), _tls("D1", "a.example.org")],
     )
     ctx = Context(engine=eng, internal=["10.0.0.0/8"], cache=False)
-    conn = ctx.engine.table("conn")
-    assert common._join_names_unique(ctx, conn) is None
+    assert len(common._outbound_named(ctx, group_tls=False).to_pyarrow()) == 2  # the flow met twice
     rows = common.outbound_named(ctx).to_pyarrow().to_pylist()
-    assert [r["name"] for r in rows] == ["b.example.com"]
+    assert [r["name"] for r in rows] == ["b.example.com"]  # rebuilt with TLS grouped by uid
+
+
+def test_unique_flows_keep_the_ungrouped_join() -> None:
+    eng = engine(conn=[flow("10.0.0.1", "203.0.113.9", 0.0, uid="E1")], tls=[_tls("E1", "c.example.com")])
+    ctx = Context(engine=eng, internal=["10.0.0.0/8"])
+    assert [r["name"] for r in common.outbound_named(ctx).to_pyarrow().to_pylist()] == ["c.example.com"]
+    rebuilt: list[str] = []
+    ctx.rebuild = lambda name, build: rebuilt.append(name)  # type: ignore[method-assign]
+    ctx._cached.clear()
+    common.outbound_named(ctx)
+    assert rebuilt == []

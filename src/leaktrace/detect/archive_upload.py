@@ -17,7 +17,7 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
-from leaktrace.detect.common import epoch, since_epoch
+from leaktrace.detect.common import epoch, recent_records
 from leaktrace.detect.net import outbound_conn
 from leaktrace.detect.registry import detectors
 
@@ -68,7 +68,7 @@ class ArchiveUpload:
 
     def run(self, ctx: Context) -> list[Finding]:
         p: ArchiveParams = ctx.params_for(self.name, ArchiveParams)
-        http = outbound_conn(ctx, ctx.engine.table("http"))
+        http = outbound_conn(ctx, recent_records(ctx, ctx.engine.table("http")))
         method = http.method.upper().fill_null("")
         body = http.request_body_len.fill_null(0)
         h = http.mutate(
@@ -82,7 +82,7 @@ class ArchiveUpload:
         h = h.select(
             "src_ip", "dst_ip", "server", "epoch", "uid", "body", "is_archive", "is_webdav", "is_large"
         )
-        files = outbound_conn(ctx, ctx.engine.table("net_files"))
+        files = outbound_conn(ctx, recent_records(ctx, ctx.engine.table("net_files")))
         files = files.filter(files.is_orig.fill_null(False))
         fname = files.filename.lower().fill_null("")
         ext = ibis.literal(False)
@@ -101,9 +101,6 @@ class ArchiveUpload:
         )
         rows = h.union(f)
         rows = rows.filter((rows.is_archive + rows.is_webdav + rows.is_large) > 0)
-        since = since_epoch(ctx)
-        if since is not None:
-            rows = rows.filter(rows.epoch >= since)
         agg = rows.group_by(["src_ip", "dst_ip"]).aggregate(
             server=rows.server.max(),
             n=rows.count(),

@@ -134,6 +134,11 @@ class Context:
             self._cached[name] = expr
         return self._cached[name]
 
+    def rebuild(self, name: str, build: Any) -> Any:
+        """:meth:`cached` again: ``name`` replaced by what ``build`` gives (the engine table overwritten)."""
+        self._cached.pop(name, None)
+        return self.cached(name, build)
+
     def params_for(self, name: str, model: type[BaseModel]) -> Any:
         return self.params.get(name) or model()
 

@@ -37,22 +37,17 @@ def _blank_null(col: Any) -> Any:
     return ibis.cases(((col == "") | (col == "-"), ibis.null("string")), else_=col)
 
 
-def _join_names_unique(ctx: Context, conn: Any, hosts: Any = None) -> tuple[Any, Any] | None:
+def _join_names_ungrouped(ctx: Context, conn: Any, hosts: Any = None) -> tuple[Any, Any]:
     """``conn`` with the ``name`` and ``ja3`` of :func:`server_names`, and the distinct names, joined without
-    grouping the TLS log by uid when its uids are unique (as Zeek writes them: one TLS record per connection):
-    then the per-uid maximum of :func:`server_names` is the TLS record's value, or the larger of it and the HTTP
-    host (HTTP, small, is still grouped: one record per request). The uid grouping of millions of TLS records
-    is the costliest step of the name join. None when TLS uids repeat (the caller groups)."""
+    grouping the TLS log by uid, which is right when its uids are unique (as Zeek writes them: one TLS record per
+    connection): then the per-uid maximum of :func:`server_names` is the TLS record's value, or the larger of it
+    and the HTTP host (HTTP, small, is still grouped: one record per request). The uid grouping of millions of
+    TLS records is the costliest step of the name join; :func:`outbound_named` checks the result instead."""
     tls = ctx.engine.table("tls")
     http = ctx.engine.table("http")
     if hosts is not None:
         tls = tls.semi_join(hosts, "src_ip")
         http = http.semi_join(hosts, "src_ip")
-    # distinct 64-bit hashes instead of distinct strings (about 3x cheaper): a hash collision can only make the
-    # check fail, and then the grouped join is used, which is right for any data
-    check = tls.aggregate(n=tls.uid.count(), u=uid_hash(tls.uid).nunique()).to_pyarrow().to_pylist()[0]
-    if int(check["n"] or 0) != int(check["u"] or 0):
-        return None
     t = tls.select(uid=tls.uid, tname=_blank_null(tls.sni.lower()), ja3=_blank_null(tls.ja3.lower()))
     t = t.filter(t.tname.notnull() | t.ja3.notnull())
     h = http.select(uid=http.uid, hname=_blank_null(http.host.lower()))
@@ -75,10 +70,19 @@ def outbound_named(ctx: Context, with_names: bool = True) -> Any:
     the destination IP), ``bo``/``bi`` (bytes out/in, nulls as 0), ``size`` (IP bytes out, else bytes out, else 0),
     ``epoch`` (whole seconds) and ``t`` (seconds with milliseconds: Spark cannot extract microseconds); no timestamp column (the
     times as numbers are what detectors compute with). Built once per run."""
-    return ctx.cached("outbound_named", lambda: _outbound_named(ctx))
+    if "outbound_named" not in ctx._cached:
+        flows = ctx.cached("outbound_named", lambda: _outbound_named(ctx, group_tls=False))
+        # TLS joined without grouping by uid (see _join_names_ungrouped) is right when no flow met two TLS
+        # records: then the flows' uids are as unique as the connections' (distinct 64-bit hashes: a collision
+        # can only fail the check). Otherwise (repeated TLS uids, or repeated connection records) the flows are
+        # rebuilt with the TLS log grouped by uid, which is right for any data.
+        check = flows.aggregate(n=flows.uid.count(), u=uid_hash(flows.uid).nunique()).to_pyarrow().to_pylist()[0]
+        if int(check["n"] or 0) != int(check["u"] or 0):
+            ctx.rebuild("outbound_named", lambda: _outbound_named(ctx, group_tls=True))
+    return ctx._cached["outbound_named"]
 
 
-def _outbound_named(ctx: Context) -> Any:
+def _outbound_named(ctx: Context, group_tls: bool) -> Any:
     conn = outbound_conn(ctx, ctx.engine.table("conn"))
     touched = None
     if ctx.scoped and ctx.since is not None:
@@ -97,9 +101,8 @@ def _outbound_named(ctx: Context) -> Any:
         "bytes_in",
         "ip_bytes_out",
     )
-    named = _join_names_unique(ctx, conn, touched)
-    if named is not None:
-        conn, distinct = named
+    if not group_tls:
+        conn, distinct = _join_names_ungrouped(ctx, conn, touched)
     else:
         names = server_names(ctx, touched)
         conn = conn.left_join(names, conn.uid == names.uid).drop("uid_right")
@@ -243,6 +246,15 @@ def epoch(ts: Any) -> Any:
     """Whole epoch seconds as int64 (floor of :func:`epoch_ms`; the same on every engine)."""
     return epoch_ms(ts) // 1000
 
+
+
+def recent_records(ctx: Context, table: Any) -> Any:
+    """``table`` (with ``ts``) from the second of ``ctx.since`` on (all of it when None): the records per-record
+    detectors look at on incremental runs, as the same records as ``epoch(ts) >= since_epoch(ctx)`` but a
+    timestamp comparison, which Parquet statistics prune (the lake is read only from the new data on)."""
+    if ctx.since is None:
+        return table
+    return table.filter(table.ts >= ctx.since.replace(microsecond=0))
 
 
 def since_epoch(ctx: Context) -> int | None:

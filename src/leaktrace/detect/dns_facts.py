@@ -11,26 +11,31 @@ from __future__ import annotations
 from typing import Any
 
 from leaktrace.detect.base import Context
-from leaktrace.detect.common import epoch
+from leaktrace.detect.common import epoch, recent_records
 from leaktrace.detect.domains import registered_domain_expr
 from leaktrace.detect.net import is_internal, split_allowlist
 
 
-def dns_queries(ctx: Context, hosts: Any = None, shared: bool = True) -> Any:
+def recent_dns_queries(ctx: Context) -> Any:
+    """:func:`dns_queries` of the records from the second of ``since`` on only (lazy; the names of these records
+    only are parsed): what an incremental run adds to the stored DNS facts."""
+    return _dns_queries(ctx, None, recent=True)
+
+
+def dns_queries(ctx: Context, hosts: Any = None) -> Any:
     """DNS queries of internal clients with ``q`` (the name, lower case, no trailing dot), ``reg`` (its registered
     domain) and ``epoch``, ``.arpa``/``.local`` left out: what the DNS detectors start from. With ``hosts`` (a
     table with ``src_ip``; within a run always :func:`new_dns_clients`), only queries of those clients.
 
-    Built once per run and shared by both DNS detectors and the DNS facts (``shared``; the names' registered
-    domains are regular expressions, evaluated on the distinct names only); ``shared=False`` gives the lazy
-    expression, for a caller that reads a small, filtered part of it."""
-    if not shared:
-        return _dns_queries(ctx, hosts)
+    Built once per run and shared by both DNS detectors and the DNS facts (the names' registered domains are
+    regular expressions, evaluated on the distinct names only)."""
     return ctx.cached("dns_queries" if hosts is None else "dns_queries_new", lambda: _dns_queries(ctx, hosts))
 
 
-def _dns_queries(ctx: Context, hosts: Any) -> Any:
+def _dns_queries(ctx: Context, hosts: Any, recent: bool = False) -> Any:
     dns = ctx.engine.table("dns")
+    if recent:
+        dns = recent_records(ctx, dns)
     if hosts is not None:
         dns = dns.semi_join(hosts, "src_ip")
     dns = dns.filter(is_internal(dns.src_ip, ctx.internal) & dns.query.notnull())
@@ -81,4 +86,4 @@ def new_dns_clients(ctx: Context) -> Any:
     if ctx.since is None or "dns_pairs" not in ctx.stored:
         return None
     raw = ctx.engine.table("dns")
-    return raw.filter(raw.ts >= ctx.since.replace(microsecond=0)).select("src_ip").distinct()
+    return recent_records(ctx, raw).select("src_ip").distinct()

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
-from leaktrace.detect.common import epoch, since_epoch
+from leaktrace.detect.common import epoch, recent_records
 from leaktrace.detect.domains import parents
 from leaktrace.detect.net import in_networks, is_internal
 from leaktrace.detect.registry import detectors
@@ -123,10 +123,8 @@ class IntelMatch:
         return by_type.get(kind, {}).get(value)
 
     def _matches(self, ctx: Context, by_type: dict[str, dict[str, dict[str, Any]]]) -> Iterator[tuple]:
-        since = since_epoch(ctx)
-
         def recent(t: Any) -> Any:
-            return t.filter(epoch(t.ts) >= since) if since is not None else t
+            return recent_records(ctx, t)
 
         def rows(expr: Any) -> list[dict[str, Any]]:
             return expr.to_pyarrow().to_pylist()

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
-from leaktrace.detect.common import dst_hosts, epoch, outbound_population, since_epoch
+from leaktrace.detect.common import dst_hosts, epoch, outbound_population, recent_records
 from leaktrace.detect.net import is_external, is_internal
 from leaktrace.detect.registry import detectors
 
@@ -68,7 +68,7 @@ class PayloadDownload:
 
     def run(self, ctx: Context) -> list[Finding]:
         p: PayloadParams = ctx.params_for(self.name, PayloadParams)
-        http = ctx.engine.table("http")
+        http = recent_records(ctx, ctx.engine.table("http"))
         uri = http.uri.fill_null("").re_replace(r"\?.*$", "")
         host = http.host.fill_null("")
         ip_host = (host == "") | host.re_search(r"^[0-9.]+(:[0-9]+)?$") | host.contains(":")
@@ -86,7 +86,7 @@ class PayloadDownload:
             name=ibis.cases((ip_host, ibis.null("string")), else_=host.lower()),
             fname=uri.re_extract(r"([^/]*)$", 1),
         )
-        f = ctx.engine.table("net_files")
+        f = recent_records(ctx, ctx.engine.table("net_files"))
         f = f.filter(
             ~f.is_orig.fill_null(False)
             & is_external(f.src_ip, ctx.internal)
@@ -103,9 +103,6 @@ class PayloadDownload:
             fname=f.filename,
         )
         rows = h.union(f)
-        since = since_epoch(ctx)
-        if since is not None:
-            rows = rows.filter(rows.epoch >= since)
         # prevalence from the run's shared population facts (outbound flows of all history; on incremental
         # runs kept as state), not a scan of every connection
         hosts = dst_hosts(ctx)
