@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
+from leaktrace.engine.state import FactsState
 from leaktrace.incidents import Store, analyze
 from leaktrace.workspace import Workspace
 
@@ -36,6 +39,24 @@ def split_last_hour(day: Path, head: Path, tail: Path, seconds: float = 3600) ->
             out.write_text("".join(header + part), encoding="utf-8")
 
 
+def stored_facts(ws: Workspace) -> dict[str, Any]:
+    """The stored facts of ``ws`` as sets, base and deltas together (repeats merged as readers see them)."""
+    out: dict[str, Any] = {}
+    for name in ("host_servers", "dns_pairs"):
+        files = sorted((ws.state_dir / "analyze").rglob(f"{name}-*.parquet"))
+        rows = [r for f in files for r in pq.read_table(f).to_pylist()]
+        if name == "dns_pairs":
+            out[name] = {tuple(sorted(r.items())) for r in rows}
+            continue
+        merged: dict[tuple[Any, ...], tuple[int, int]] = {}
+        for r in rows:
+            k = (r["src_ip"], r["server"], r["dst_ip"], r["ja3"])
+            a, b = merged.get(k, (r["first"], r["last"]))
+            merged[k] = (min(a, r["first"]), max(b, r["last"]))
+        out[name] = merged
+    return out
+
+
 def findings(ws: Workspace) -> list[tuple[str, float, int, int]]:
     return sorted(
         (f.key, round(f.score, 4), f.conn_count, f.bytes_out)
@@ -44,13 +65,18 @@ def findings(ws: Workspace) -> list[tuple[str, float, int, int]]:
 
 
 @pytest.mark.slow
-def test_incremental_with_stored_facts_equals_recomputation(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compact", [False, True], ids=["deltas", "compacted"])
+def test_incremental_with_stored_facts_equals_recomputation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compact: bool
+) -> None:
+    if compact:  # the second incremental run rewrites the base merged instead of adding a second delta
+        monkeypatch.setattr(FactsState, "compact_due", lambda self: len(self.deltas()) >= 1)
     scen = tmp_path / "scen"
     sim.simulate(scen, hosts=60, days=1, seed=4)
     day = sorted(p for p in (scen / "zeek").iterdir() if p.is_dir())[0]
     split_last_hour(day, tmp_path / "head", tmp_path / "tail")
     split_last_hour(tmp_path / "tail", tmp_path / "tail-1", tmp_path / "tail-2", seconds=1800)
-    got = {}
+    got, facts = {}, {}
     for label in ("scoped", "recomputed"):
         ws = Workspace.init(tmp_path / label, internal=["10.0.0.0/8"], tenant="ministry")
         ingest.ingest_paths(ws, [tmp_path / "head"])
@@ -62,11 +88,18 @@ def test_incremental_with_stored_facts_equals_recomputation(tmp_path: Path) -> N
             assert analyze(ws).mode == "incremental"
             assert list((ws.state_dir / "analyze").rglob("host_servers-*.delta-1.parquet"))
             ingest.ingest_paths(ws, [tmp_path / "tail-2"])
+            res = analyze(ws)
+            deltas = sorted(p.name.split(".", 1)[1] for p in (ws.state_dir / "analyze").rglob("*.delta-*.parquet"))
+            assert deltas == ([] if compact else ["delta-1.parquet", "delta-1.parquet", "delta-2.parquet",
+                                                  "delta-2.parquet"])
         else:  # no stored facts: all history is read again
             ingest.ingest_paths(ws, [tmp_path / "tail"])
             shutil.rmtree(ws.state_dir / "analyze")
-        res = analyze(ws)
+            res = analyze(ws)
         assert res.mode == "incremental" and res.since is not None
         got[label] = findings(ws)
+        facts[label] = stored_facts(ws)
     assert got["scoped"] == got["recomputed"]
+    assert facts["scoped"] == facts["recomputed"]  # deltas (or the compacted base) hold what a rebuild holds
+    assert len(facts["scoped"]["host_servers"]) > 10
     assert len(got["scoped"]) > 10
