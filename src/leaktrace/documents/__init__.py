@@ -3,12 +3,12 @@
 Public API::
 
     from leaktrace.documents import scan, Inventory, Classifier, fingerprints, containment
-    with Inventory(workspace) as inv:
+    with Inventory(workspace) as inv:  # the workspace's tenant; Inventory(workspace, "agency") for another
         inv.upsert(scan([share], workspace.config, previous=inv))
 
 Modules: ``model`` (records, zones), ``extract`` (one module per format + registry), ``schemes`` (levels as
-data), ``classify``, ``pii``, ``fingerprint``, ``scanner`` (walk + incremental), ``store`` (SQLite),
-``samples`` (generate marked test documents). The subpackage ``extract`` and the module ``schemes`` are not
+data), ``classify``, ``pii``, ``fingerprint``, ``scanner`` (walk + incremental), ``store`` (SQLite, tenants
+kept apart), ``samples`` (generate marked test documents). The subpackage ``extract`` and the module ``schemes`` are not
 shadowed here: use ``leaktrace.documents.extract.extract`` and ``leaktrace.documents.schemes.schemes``.
 """
 
