@@ -36,3 +36,33 @@ def test_inventory_and_documents(tmp_path: Path) -> None:
     assert SECRET_TEXT not in res.output
     res = runner.invoke(app, ["documents", "-w", str(ws.root)])
     assert res.exit_code == 0 and "a.docx" in res.output
+
+
+def test_inventory_of_one_tenant_is_invisible_to_another(tmp_path: Path) -> None:
+    load_commands()
+    ws = Workspace.init(tmp_path / "ws", tenant="ministry")
+    share = tmp_path / "share"
+    share.mkdir()
+    make_docx(share / "a.docx", ["職員名簿", "個人番号 123456789018"], header="機密性３情報")
+    runner = CliRunner()
+    res = runner.invoke(app, ["inventory", "-w", str(ws.root), str(share), "--tenant", "agency", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["tenant"] == "agency"
+
+    def listed(*tenant: str) -> list[str]:
+        res = runner.invoke(app, ["documents", "-w", str(ws.root), "--json", *tenant])
+        assert res.exit_code == 0, res.output
+        return [Path(d["path"]).name for d in json.loads(res.output)]
+
+    assert listed("--tenant", "agency") == ["a.docx"]
+    assert listed() == [] and listed("--tenant", "other") == []  # the workspace's tenant (ministry) and others
+    (share / "b.txt").write_text("機密性２\n", encoding="utf-8")
+    res = runner.invoke(app, ["inventory", "-w", str(ws.root), str(share / "b.txt")])  # default: ministry
+    assert res.exit_code == 0, res.output
+    assert listed() == ["b.txt"] and listed("--tenant", "agency") == ["a.docx"]
+    (share / "a.docx").unlink()
+    res = runner.invoke(app, ["inventory", "-w", str(ws.root), str(share)])  # ministry prunes only its own
+    assert res.exit_code == 0, res.output
+    assert listed("--tenant", "agency") == ["a.docx"]
+    res = runner.invoke(app, ["documents", "-w", str(ws.root), "--tenant", "agency"])
+    assert res.exit_code == 0 and "a.docx" in res.output and "b.txt" not in res.output

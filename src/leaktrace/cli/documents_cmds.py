@@ -1,6 +1,8 @@
 """`leaktrace inventory` (scan shares into the document inventory) and `leaktrace documents` (list it).
 
-Only metadata is printed: paths, formats, levels, markings, counts — never document text.
+Only metadata is printed: paths, formats, levels, markings, counts — never document text. Both work on one
+tenant's inventory (``--tenant``, default the workspace's tenant): documents scanned for one tenant are not
+listed, matched or pruned for another.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,6 +22,9 @@ from leaktrace.cli.app import WorkspaceOpt, app, console, open_workspace
 from leaktrace.documents.model import DocumentRecord, Status
 from leaktrace.documents.scanner import ScanProgress, scan
 from leaktrace.documents.store import Inventory
+
+TenantOpt = Annotated[str | None, typer.Option(
+    help="Tenant the documents belong to (default: the workspace's tenant, [ingest] default_tenant).")]
 
 
 def _summary_tables(records: list[DocumentRecord]) -> list[Table]:
@@ -60,11 +66,13 @@ def inventory(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scan summary as JSON.")] = False,
     prune: Annotated[bool, typer.Option(help="Forget documents under PATHS that no longer exist.")] = True,
     workers: Annotated[int, typer.Option(help="Extraction processes (0 = one per CPU).")] = 1,
+    tenant: TenantOpt = None,
 ) -> None:
-    """Scan documents: extract text, read sensitivity markings/labels, count personal data, fingerprint."""
+    """Scan documents into a tenant's inventory: extract text, read sensitivity markings/labels, count personal
+    data, fingerprint."""
     ws = open_workspace(workspace)
     records: list[DocumentRecord] = []
-    with Inventory(ws) as inv:
+    with Inventory(ws, tenant) as inv:
         with Progress(TextColumn("[bold]inventory"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[mb]} MB"),
                       TimeElapsedColumn(), console=console, transient=True, disable=as_json) as bar:
             task = bar.add_task("scan", total=None, mb="0")
@@ -86,6 +94,7 @@ def inventory(
     origins = Counter(r.origin for r in records if r.container is None)
     if as_json:
         out = {
+            "tenant": inv.tenant,
             "documents": len(records),
             "files": sum(origins.values()),
             "extracted": origins.get("extracted", 0),
@@ -100,7 +109,7 @@ def inventory(
     console.print(
         f"{len(records)} documents ({sum(origins.values())} files; {origins.get('extracted', 0)} read, "
         f"{origins.get('unchanged', 0) + origins.get('same-hash', 0)} unchanged; {removed} removed) "
-        f"→ {Path(inv.path)}"
+        f"→ {Path(inv.path)} (tenant {escape(inv.tenant)})"
     )
     for t in _summary_tables(records):
         console.print(t)
@@ -111,15 +120,17 @@ def documents(
     workspace: WorkspaceOpt = None,
     level: Annotated[str | None, typer.Option(help="Only documents of this level (e.g. 機密性2).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per document).")] = False,
+    tenant: TenantOpt = None,
 ) -> None:
-    """List the document inventory (metadata only)."""
+    """List a tenant's document inventory (metadata only)."""
     ws = open_workspace(workspace)
-    with Inventory(ws) as inv:
+    with Inventory(ws, tenant) as inv:
         recs = inv.all(level=level)
+        owner = inv.tenant
     if as_json:
         typer.echo(json.dumps([r.summary() for r in recs], ensure_ascii=False, indent=1))
         return
-    t = Table(title=f"{len(recs)} documents")
+    t = Table(title=f"{len(recs)} documents of tenant {escape(owner)}")
     t.add_column("path", overflow="fold", ratio=3, min_width=20)
     for col in ("format", "status", "level", "channels", "conf", "PII", "people"):
         t.add_column(col, overflow="fold", ratio=1)
