@@ -18,14 +18,18 @@ from leaktrace.investigate.loader import inventory_refs, load_case
 from leaktrace.workspace import Workspace
 
 
-def investigate_incident(ws: Workspace, incident_id: str) -> Attribution:
+def investigate_incident(ws: Workspace, incident_id: str, tenant: str | None = None) -> Attribution:
+    """Attribute an incident with its own tenant's lake and documents (``tenant``: refuse another tenant's)."""
+    from leaktrace.errors import NotFoundError
     from leaktrace.incidents.store import Store
 
     inc = Store.for_workspace(ws).incident(incident_id)
+    if tenant is not None and inc.tenant != tenant:
+        raise NotFoundError(f"no incident '{incident_id}' of tenant '{tenant}'")
     servers = [inc.server_ip] if inc.server_ip else []
     names = [inc.server_domain] if inc.server_domain else []
     case = load_case(ws, inc.host_ip, servers, names, inc.start, inc.end, tenant=inc.tenant)
-    return attribute(case, inventory_refs(ws))
+    return attribute(case, inventory_refs(ws, inc.tenant))
 
 
 def _short_paths(paths: list[str]) -> list[str]:
@@ -84,14 +88,18 @@ def investigate(
     server: Annotated[list[str] | None, typer.Option(help="External server IP (repeatable).")] = None,
     since: Annotated[datetime | None, typer.Option(help="Start of the period.")] = None,
     until: Annotated[datetime | None, typer.Option(help="End of the period.")] = None,
+    tenant: Annotated[str | None, typer.Option(
+        help="With --host: the tenant whose documents are the candidates and whose lake is read (default: the "
+             "workspace's tenant's documents). With an incident: must be the incident's tenant.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Which documents an incident probably took (with level and confidence), its timeline, and who acted."""
     ws = open_workspace(workspace)
     if incident_id:
-        result = investigate_incident(ws, incident_id)
+        result = investigate_incident(ws, incident_id, tenant)
     elif host and server:
-        result = attribute(load_case(ws, host, list(server), start=since, end=until), inventory_refs(ws))
+        result = attribute(load_case(ws, host, list(server), start=since, end=until, tenant=tenant),
+                           inventory_refs(ws, tenant or ws.tenant))
     else:
         raise typer.BadParameter("give an incident id, or --host and --server")
     if as_json:
@@ -106,7 +114,7 @@ def demo_stage(ws: Workspace, sim_dir: Path, truth: dict[str, Any]) -> None:
     from leaktrace.incidents.store import Store
 
     console.rule("4. inventory the file share: sensitivity levels, personal data, fingerprints")
-    with console.status("scanning the share…"), Inventory(ws) as inv:
+    with console.status("scanning the share…"), Inventory(ws, ws.tenant) as inv:
         records = list(scan([sim_dir / "share"], ws.config))
         inv.upsert(records)
     levels = Counter(r.level or "(none)" for r in records)

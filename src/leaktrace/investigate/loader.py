@@ -1,4 +1,7 @@
-"""Fill a :class:`Case` from a workspace: the lake (through the engine), the inventory and the incident store."""
+"""Fill a :class:`Case` from a workspace: the lake (through the engine), the inventory and the incident store.
+
+The documents offered to attribution are the incident's tenant's only (the inventory is bound to a tenant).
+"""
 
 from __future__ import annotations
 
@@ -104,13 +107,14 @@ def load_case(
     return case
 
 
-def inventory_refs(ws: Workspace) -> list[DocRef]:
-    """The workspace's document inventory as attribution needs it (empty if nothing was scanned)."""
+def inventory_refs(ws: Workspace, tenant: str | None = None) -> list[DocRef]:
+    """The document inventory of ``tenant`` (an incident's; default the workspace's tenant) as attribution
+    needs it — never another tenant's documents (empty if nothing was scanned)."""
     try:
         from leaktrace.documents.store import Inventory
     except ImportError:
         return []
-    with Inventory(ws) as inv:
+    with Inventory(ws, tenant) as inv:
         return [
             DocRef(path=d.path, sha256=d.sha256, size=d.size, level=d.level, level_rank=d.level_rank,
                    qualifiers=list(d.qualifiers), people=d.people_estimate, pii_counts=dict(d.pii_counts),

@@ -52,7 +52,7 @@ def _attribution(ws: Workspace, inc: Any, notes: list[str]) -> Attribution | Non
     try:
         case = load_case(ws, inc.host_ip, [inc.server_ip] if inc.server_ip else [],
                          [inc.server_domain] if inc.server_domain else [], inc.start, inc.end, tenant=inc.tenant)
-        return attribute(case, inventory_refs(ws))
+        return attribute(case, inventory_refs(ws, inc.tenant))
     except LeaktraceError as exc:
         notes.append(f"attribution not available: {exc}")
         return None
