@@ -1,5 +1,5 @@
 """Fixtures of the server tests: a workspace with two tenants, incidents inserted directly, a small document
-inventory, four users (centre, tenant analyst, tenant viewer, another tenant's analyst) with API tokens; on
+inventory per tenant, four users (centre, tenant analyst, tenant viewer, another tenant's analyst) with API tokens; on
 SQLite always and on a real PostgreSQL cluster (started here) too."""
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ INCIDENTS = [
     ("INC-0003", "ministry", "10.1.0.22", "203.0.113.77", "cdn-files.example", "medium", 0.55, ["no-dns"]),
     ("INC-0004", "agency", "10.2.0.5", "203.0.113.50", "agency-c2.example", "high", 0.8, ["exfiltration"]),
 ]
+AGENCY_DOC = "/share/agency/plan-of-the-agency.xlsx"
 CONFIG = """
 [network]
 internal = ["10.0.0.0/8"]
@@ -124,8 +125,12 @@ def _documents(ws: Workspace) -> None:
                                    mtime_ns=0, sha256=f"{i:064x}", format="docx", title=f"report {i}",
                                    scheme="jp-gov", level=level, level_rank=rank, people_estimate=i,
                                    pii_counts={"email": i} if i else {}))
-    with Inventory(ws) as inv:
+    with Inventory(ws) as inv:  # the workspace's tenant: the ministry
         inv.upsert(recs)
+    with Inventory(ws, "agency") as inv:  # the agency's own inventory, which nobody else may see
+        inv.upsert([DocumentRecord(doc_id="a0", path=AGENCY_DOC, size=5_000, mtime_ns=0, sha256="a" * 64,
+                                   format="xlsx", title="agency plan", scheme="jp-gov", level="機密性2",
+                                   level_rank=20)])
 
 
 def build_site(root: Path, state_url: str | None) -> Site:

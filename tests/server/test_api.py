@@ -10,7 +10,7 @@ import pytest
 from leaktrace.server.crypto import sha256_hex
 from leaktrace.server.db import TokenRow
 
-from .conftest import PASSWORD, Site
+from .conftest import AGENCY_DOC, PASSWORD, Site
 
 
 def error_of(r: object) -> dict[str, str]:
@@ -186,6 +186,36 @@ def test_attribution_and_documents(shared_site: Site) -> None:
     assert [d["level"] for d in docs["items"]] == ["機密性3", "機密性2", "機密性2", "機密性1"]
     assert c.get("/api/v1/documents?level=機密性2").json()["total"] == 2
     assert "text" not in docs["items"][0] and "fingerprints" not in docs["items"][0]
+
+
+def test_documents_are_per_tenant(shared_site: Site) -> None:
+    from leaktrace.investigate.loader import inventory_refs
+
+    def paths(user: str, query: str = "") -> tuple[int, str | None, list[str]]:
+        r = shared_site.client(user).get("/api/v1/documents" + query)
+        body = r.json()
+        return r.status_code, body.get("tenant"), [d["path"] for d in body.get("items", [])]
+
+    ministry = [f"/share/division/report-{i}.docx" for i in range(4)]
+    assert paths("agy-analyst") == (200, "agency", [AGENCY_DOC])  # a tenant user: its own inventory
+    assert paths("agy-analyst", "?tenant=agency") == (200, "agency", [AGENCY_DOC])
+    assert paths("agy-analyst", "?tenant=ministry")[0] == 404
+    status, owner, seen = paths("min-viewer")
+    assert (status, owner, sorted(seen)) == (200, "ministry", ministry)
+    assert paths("min-viewer", "?tenant=agency")[0] == 404
+    status, owner, seen = paths("centre")  # the centre: the workspace's tenant, any other on request
+    assert (status, owner, sorted(seen)) == (200, "ministry", ministry)
+    assert paths("centre", "?tenant=agency") == (200, "agency", [AGENCY_DOC])
+    assert paths("centre", "?tenant=nobody")[0] == 404
+    c, _ = shared_site.login("agy-analyst")
+    page = c.get("/documents").text
+    assert "plan-of-the-agency" in page and "report-0" not in page
+    c, _ = shared_site.login("centre")
+    page = c.get("/documents?tenant=agency").text
+    assert "plan-of-the-agency" in page and "report-0" not in page and 'name="tenant"' in page
+    # attribution of an incident offers only its tenant's documents
+    assert [d.path for d in inventory_refs(shared_site.ws, "agency")] == [AGENCY_DOC]
+    assert AGENCY_DOC not in [d.path for d in inventory_refs(shared_site.ws, "ministry")]
 
 
 # -- blocks ----------------------------------------------------------------------------------------------------

@@ -183,12 +183,15 @@ def unblock(incident_id: str, body: UnblockIn, who: Who, ctx: Ctx) -> list[Block
 
 # -- documents, blocks, audit ----------------------------------------------------------------------------------
 @router.get("/documents", response_model=DocumentPage, tags=["documents"],
-            summary="The document inventory: levels, personal data (no text)")
+            summary="A tenant's document inventory: levels, personal data (no text)")
 def documents(who: Who, ctx: Ctx, level: str | None = None,
               q: Annotated[str | None, Query(max_length=200)] = None,
               limit: Annotated[int, Query(ge=1, le=5000)] = 200,
-              offset: Annotated[int, Query(ge=0)] = 0) -> DocumentPage:
-    owner, rows, total = service.documents(ctx, who, level, q, limit, offset)
+              offset: Annotated[int, Query(ge=0)] = 0,
+              tenant: Annotated[str | None, Query(max_length=100, description=(
+                  "Whose inventory (default: the workspace's tenant for the centre, else the caller's own)"))] = None,
+              ) -> DocumentPage:
+    owner, rows, total = service.documents(ctx, who, level, q, limit, offset, tenant)
     return DocumentPage(tenant=owner, items=[DocumentOut.of(d) for d in rows], total=total, limit=limit,
                         offset=offset)
 

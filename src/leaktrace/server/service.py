@@ -202,7 +202,7 @@ def attribution(ctx: Context, who: Principal, incident_id: str) -> tuple[Attribu
     try:
         case = load_case(ctx.ws, row.host_ip, [row.server_ip] if row.server_ip else [],
                          [row.server_domain] if row.server_domain else [], row.start, row.end, tenant=row.tenant)
-        return attribute(case, inventory_refs(ctx.ws)), []
+        return attribute(case, inventory_refs(ctx.ws, row.tenant)), []
     except LeaktraceError as exc:
         return None, [f"attribution not available: {exc}"]
 
@@ -254,12 +254,27 @@ def report(ctx: Context, who: Principal, incident_id: str, fmt: str, lang: str) 
 
 
 # -- documents -------------------------------------------------------------------------------------------------
+def inventory_tenant(ctx: Context, who: Principal, tenant: str | None = None) -> str:
+    """Whose document inventory a request reads: ``tenant`` if asked for (another tenant's is a 404, as for a
+    missing one); else the workspace's tenant for the centre and its members, or the caller's own tenant."""
+    if tenant:
+        who.check_read(tenant, f"document inventory of tenant '{tenant}'")
+        if tenant not in ctx.accounts.tenant_names():
+            raise NotFoundError(f"no document inventory of tenant '{tenant}'")
+        return tenant
+    if who.can_read(ctx.ws.tenant):
+        return ctx.ws.tenant
+    own = sorted(t for t in who.roles if t)
+    if not own:
+        raise NotFoundError("no document inventory")
+    return own[0]
+
+
 def documents(ctx: Context, who: Principal, level: str | None = None, q: str | None = None,
-              limit: int = 200, offset: int = 0) -> tuple[str, list[DocumentRecord], int]:
-    """The document inventory (it belongs to the workspace's tenant) with its levels; no text, no fingerprints."""
-    owner = ctx.ws.tenant
-    who.check_read(owner, "document inventory")
-    with Inventory(ctx.ws) as inv:
+              limit: int = 200, offset: int = 0, tenant: str | None = None) -> tuple[str, list[DocumentRecord], int]:
+    """One tenant's document inventory (see :func:`inventory_tenant`) with its levels; no text, no fingerprints."""
+    owner = inventory_tenant(ctx, who, tenant)
+    with Inventory(ctx.ws, owner) as inv:
         rows = inv.all(level=level)
     if q:
         words = q.lower().split()

@@ -215,14 +215,16 @@ def report_download(request: Request, incident_id: str, who: Who, ctx: Ctx, form
 # -- documents, blocks, audit ----------------------------------------------------------------------------------
 @router.get("/documents")
 def documents_page(request: Request, who: Who, ctx: Ctx, level: str = "",
-                   q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
+                   q: Annotated[str, Query(max_length=200)] = "",
+                   tenant: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
     try:
-        owner, rows, total = service.documents(ctx, who, level or None, q or None, limit=2000)
-    except NotFoundError:  # the inventory belongs to another tenant: an empty page, as for any list
+        owner, rows, total = service.documents(ctx, who, level or None, q or None, limit=2000,
+                                               tenant=tenant or None)
+    except NotFoundError:  # another tenant's (or no) inventory: an empty page, as for any list
         owner, rows, total = "", [], 0
     with_levels = sorted({r.level for r in rows if r.level})
     return page(request, "documents.html.j2", who, owner=owner, rows=rows, total=total, level=level, q=q,
-                levels=with_levels)
+                levels=with_levels, tenants=who.tenants(ctx.accounts.tenant_names()))
 
 
 @router.get("/blocks")
