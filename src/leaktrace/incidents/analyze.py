@@ -11,8 +11,8 @@ reads, from their Parquet statistics, the earliest record timestamp they contain
   records at or after ``since``; earlier findings stay stored.
 * population facts (which hosts use which server/IP/JA3 and since when: prevalence, first seen, population; which
   clients query which registered domain) are kept as state (:mod:`leaktrace.engine.state`): a full run stores
-  them, an incremental run merges in the facts of the new records, and then reads outbound flows and DNS
-  queries only of the hosts that have new records.
+  them, an incremental run reads them together with the facts of the new records (which it then stores as a
+  delta), and reads outbound flows and DNS queries only of the hosts that have new records.
 
 Findings are upserted by a stable key (detector, host, server, window), so a re-scored window replaces its
 old finding. When indicators were added since the last run, the indicator detector hunts all history.
