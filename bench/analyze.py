@@ -8,6 +8,7 @@ do not share caches, imports or memory. With ``--baseline SRC`` the same runs ar
 before/after ratio is measured on the same data under the same load. Usage:
 
     .venv/bin/python bench/analyze.py --hosts 1000 [--baseline /tmp/before/src] [--repeat 2] [--out DIR]
+                                      [--web-rate 370]
 
 ``--keep`` keeps the generated data in ``--out``; a later ``--reuse`` run measures on it again.
 """
@@ -15,6 +16,7 @@ before/after ratio is measured on the same data under the same load. Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -152,6 +154,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hosts", type=int, default=300)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--web-rate",
+        type=float,
+        default=None,
+        help="the simulator's web flows per host and hour at full activity (default 70: ≈ 1,400 conn rows per "
+        "host and day; 370 gives ≈ 5,000, the issue's ≈ 50 M rows at 10,000 hosts)",
+    )
     ap.add_argument("--out", type=Path, default=Path("/tmp/bench-analyze"))
     ap.add_argument("--baseline", type=Path, default=None, help="src/ folder of the code to compare with")
     ap.add_argument("--repeat", type=int, default=1)
@@ -160,12 +169,16 @@ def main() -> None:
     a = ap.parse_args()
     from leaktrace.ingest import ingest_paths
     from leaktrace.sim import simulate
+    from leaktrace.sim.config import SimulationConfig
     from leaktrace.workspace import Workspace
 
     t0 = time.perf_counter()
     if not (a.reuse and (a.out / "ws0").is_dir() and (a.out / "tail").is_dir()):
         shutil.rmtree(a.out, ignore_errors=True)
-        simulate(a.out / "scen", hosts=a.hosts, days=1, seed=a.seed)
+        cfg = SimulationConfig(hosts=a.hosts, days=1, seed=a.seed)
+        if a.web_rate is not None:
+            cfg = dataclasses.replace(cfg, web_flows_per_host_hour=a.web_rate)
+        simulate(a.out / "scen", config=cfg)
         day = sorted(p for p in (a.out / "scen" / "zeek").iterdir() if p.is_dir())[0]
         split_last_hour(day, a.out / "head", a.out / "tail")
         shutil.rmtree(a.out / "scen")
@@ -173,7 +186,8 @@ def main() -> None:
         ingest_paths(ws, [a.out / "head"])
         shutil.rmtree(a.out / "head")
     print("== bench/analyze ==")
-    print(f"hosts {a.hosts} (1 simulated day, seed {a.seed}; setup {time.perf_counter() - t0:.1f} s)")
+    rate = f", web rate {a.web_rate:g}" if a.web_rate is not None else ""
+    print(f"hosts {a.hosts} (1 simulated day, seed {a.seed}{rate}; setup {time.perf_counter() - t0:.1f} s)")
     print(f"command: {' '.join(sys.argv)}")
     print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GB; load {load()}")
     runs = [("current", None)] + ([("baseline", a.baseline)] if a.baseline else [])
