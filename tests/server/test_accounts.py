@@ -154,3 +154,27 @@ def test_disable_password_change_and_token_revoke(ws: Workspace) -> None:
     events = [e.event for e in ActionStore.for_workspace(ws).audit_entries()]
     assert {"user-disable", "user-enable", "password-set", "token-revoke"} <= set(events)
     assert all("long password" not in (e.reason + e.target) for e in ActionStore.for_workspace(ws).audit_entries())
+
+
+def test_cli_keeps_the_last_active_centre_analyst(ws: Workspace) -> None:
+    load_commands()
+    runner = CliRunner()
+    w = ["-w", str(ws.root)]
+    acc = Accounts.for_workspace(ws)
+    acc.add_user("c1", "centre-analyst", actor="test")
+    acc.add_user("c2", "centre-analyst", actor="test")
+    acc.add_user("v", "tenant-viewer", "default", actor="test")
+    assert runner.invoke(app, ["user", "disable", "c1", *w]).exit_code == 0
+    r = runner.invoke(app, ["user", "disable", "c2", *w])
+    assert isinstance(r.exception, ConflictError) and "last active centre-analyst" in str(r.exception)
+    assert acc.user("c2").active
+    assert runner.invoke(app, ["user", "disable", "v", *w]).exit_code == 0  # other roles are not counted
+    assert runner.invoke(app, ["user", "enable", "c1", *w]).exit_code == 0
+    assert runner.invoke(app, ["user", "disable", "c2", *w]).exit_code == 0
+    # a token revoked twice is audited once; changes name the user's tenant, so its users see them
+    token, info = acc.issue_token("v", "x", actor="test")
+    assert acc.revoke_token(info.id).revoked and acc.revoke_token(info.id).revoked
+    entries = [e for e in acc.audit.audit_entries() if e.event == "token-revoke"]
+    assert [e.target for e in entries] == ["tenant:default/user:v"]
+    assert [e.target for e in acc.audit.audit_entries() if e.event == "user-disable"] == [
+        "user:c1", "tenant:default/user:v", "user:c2"]

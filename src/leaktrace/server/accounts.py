@@ -1,5 +1,20 @@
 """Users, tenants, roles, API tokens and browser sessions (the library under ``leaktrace user`` / ``token`` and
-the server's authentication). Every change, and every failed login, goes to the audit log."""
+the server's authentication). Every change, and every failed login, goes to the audit log.
+
+Account management by a signed-in user (the ``/api/v1/users`` routes and the web UI's Users page) goes through
+:meth:`Accounts.managed_by`, which applies who may manage whom:
+
+* a ``centre-analyst`` manages every account and may create users of any role;
+* a ``tenant-analyst`` manages only the accounts whose roles all lie in tenants where it is itself an analyst
+  (itself included), and may create only ``tenant-analyst`` / ``tenant-viewer`` users of such a tenant. Any other
+  account (another tenant's, a centre analyst's, one that also belongs elsewhere) does not exist for it: 404, as
+  for another tenant's incident; its API tokens likewise;
+* a ``tenant-viewer`` manages nothing, not even its own account: 403 (its own tokens come from ``/me/tokens``);
+* nobody disables themselves, and the last active ``centre-analyst`` is never disabled (409);
+* a password set for someone else ends that user's open sessions (its API tokens stay until revoked).
+
+User names are unique across tenants, so creating a name taken in another tenant answers 409 "already exists".
+"""
 
 from __future__ import annotations
 
@@ -14,7 +29,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from leaktrace.errors import AuthError, ConflictError, LeaktraceError, NotFoundError
+from leaktrace.errors import AuthError, ConflictError, LeaktraceError, NotFoundError, PermissionDeniedError
 from leaktrace.respond.store import ActionStore
 from leaktrace.server.crypto import (
     DUMMY_HASH,
@@ -48,6 +63,13 @@ def tenant_target(tenant: str | None, target: str) -> str:
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 MIN_PASSWORD = 10
 MAX_FAILURES, FAILURE_WINDOW = 10, timedelta(minutes=15)  # then logins of that name wait (brute force)
+TENANT_ANALYST = "tenant-analyst"
+
+
+def check_password(password: str) -> None:
+    """Refuse a password that is too short (the message never repeats it)."""
+    if len(password) < MIN_PASSWORD:
+        raise LeaktraceError(f"the password must have at least {MIN_PASSWORD} characters")
 
 
 @dataclass(frozen=True)
@@ -136,8 +158,8 @@ class Accounts:
             raise LeaktraceError(f"role {role} needs --tenant")
         if tenant and tenant not in self.tenant_names():
             raise NotFoundError(f"no tenant '{tenant}' (known: {', '.join(self.tenant_names())})")
-        if password is not None and len(password) < MIN_PASSWORD:
-            raise LeaktraceError(f"the password must have at least {MIN_PASSWORD} characters")
+        if password is not None:
+            check_password(password)
         with self.session() as s:
             if s.scalars(select(UserRow).where(UserRow.name == name)).first() is not None:
                 raise ConflictError(f"user '{name}' already exists")
@@ -150,22 +172,35 @@ class Accounts:
                          reason=f"role {role}" + (f" in tenant {tenant}" if tenant else ""))
         return self.user(name)
 
-    def set_password(self, name: str, password: str, actor: str = "leaktrace") -> None:
-        if len(password) < MIN_PASSWORD:
-            raise LeaktraceError(f"the password must have at least {MIN_PASSWORD} characters")
+    def set_password(self, name: str, password: str, actor: str = "leaktrace", end_sessions: bool = False) -> None:
+        """Set a user's password (audited, never the password); ``end_sessions`` ends its open browser sessions."""
+        check_password(password)
         with self.session() as s:
             user = self._user(s, name)
             user.password_hash = hash_password(password)
-        self.audit.audit("password-set", actor, target=f"user:{name}")
+            if end_sessions:
+                s.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
+            target = self._target(s, user)
+        self.audit.audit("password-set", actor, target=target,
+                         reason="open sessions ended" if end_sessions else "")
 
     def set_active(self, name: str, active: bool, actor: str = "leaktrace") -> None:
-        """Disable a user (its sessions end at once; its tokens stop working) or enable it again."""
+        """Disable a user (its sessions end at once; its tokens stop working) or enable it again. The last active
+        centre analyst cannot be disabled (:class:`ConflictError`): someone must be able to manage the rest."""
         with self.session() as s:
             user = self._user(s, name)
+            if not active and user.active and self._roles(s, user.id).get("") == CENTRE:
+                centres = s.scalars(select(UserRow.id).join(MembershipRow, MembershipRow.user_id == UserRow.id)
+                                    .where(MembershipRow.tenant == "", MembershipRow.role == CENTRE,
+                                           UserRow.active.is_(True)).with_for_update()).all()
+                if set(centres) <= {user.id}:
+                    raise ConflictError(f"'{name}' is the last active centre-analyst: add or enable another "
+                                        "centre-analyst before disabling it")
             user.active = active
             if not active:
                 s.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
-        self.audit.audit("user-enable" if active else "user-disable", actor, target=f"user:{name}")
+            target = self._target(s, user)
+        self.audit.audit("user-enable" if active else "user-disable", actor, target=target)
 
     @staticmethod
     def _user(s: Session, name: str) -> UserRow:
@@ -177,6 +212,13 @@ class Accounts:
     @staticmethod
     def _roles(s: Session, user_id: int) -> dict[str, str]:
         return {m.tenant: m.role for m in s.scalars(select(MembershipRow).where(MembershipRow.user_id == user_id))}
+
+    def _target(self, s: Session, user: UserRow) -> str:
+        """The audit target of a change to ``user``: naming its tenant when it has exactly one (so that tenant's
+        users see the entry in their audit log), else the user alone (the centre's log)."""
+        roles = self._roles(s, user.id)
+        own = [t for t in roles if t]
+        return tenant_target(own[0] if len(own) == 1 and "" not in roles else None, f"user:{user.name}")
 
     def _info(self, s: Session, user: UserRow) -> UserInfo:
         tokens = len(list(s.scalars(select(TokenRow.id).where(TokenRow.user_id == user.id,
@@ -249,14 +291,21 @@ class Accounts:
     # -- API tokens ------------------------------------------------------------------------------------------
     def create_token(self, name: str, label: str = "", actor: str | None = None) -> str:
         """A new API token for user ``name``; returns the token itself (shown once, stored as SHA-256)."""
+        return self.issue_token(name, label, actor)[0]
+
+    def issue_token(self, name: str, label: str = "", actor: str | None = None) -> tuple[str, TokenInfo]:
+        """A new API token for user ``name`` and its listing (id, prefix, …); the token is shown once."""
         token = new_token()
         with self.session() as s:
             user = self._user(s, name)
-            s.add(TokenRow(user_id=user.id, label=label[:100], token_sha256=sha256_hex(token),
-                           prefix=token[:10], created=self.clock()))
-        self.audit.audit("token-create", actor or name, target=f"user:{name}",
-                         reason=f"API token {token[:10]}… {label}".strip())
-        return token
+            row = TokenRow(user_id=user.id, label=label[:100], token_sha256=sha256_hex(token), prefix=token[:10],
+                           created=self.clock())
+            s.add(row)
+            s.flush()
+            token_id, target = row.id, self._target(s, user)
+        self.audit.audit("token-create", actor or name, target=target,
+                         reason=f"API token {token_id} {token[:10]}… {label}".strip())
+        return token, self.token(token_id)
 
     def tokens(self, name: str | None = None) -> list[TokenInfo]:
         """API tokens (never the tokens themselves: their first characters, label and use)."""
@@ -268,16 +317,29 @@ class Accounts:
                               last_used=aware(t.last_used) if t.last_used else None, revoked=t.revoked)
                     for t, user in s.execute(q)]
 
+    def token(self, token_id: int) -> TokenInfo:
+        with self.session() as s:
+            found = s.execute(select(TokenRow, UserRow.name).join(UserRow, UserRow.id == TokenRow.user_id)
+                              .where(TokenRow.id == token_id)).first()
+            if found is None:
+                raise NotFoundError(f"no API token {token_id}")
+            t, user = found
+            return TokenInfo(id=t.id, user=user, label=t.label, prefix=t.prefix, created=aware(t.created),
+                             last_used=aware(t.last_used) if t.last_used else None, revoked=t.revoked)
+
     def revoke_token(self, token_id: int, actor: str = "leaktrace") -> TokenInfo:
+        """Revoke an API token (audited); revoking a revoked one changes nothing and is not audited again."""
         with self.session() as s:
             row = s.get(TokenRow, token_id)
             if row is None:
                 raise NotFoundError(f"no API token {token_id}")
+            already = row.revoked
             row.revoked = True
             user = s.get(UserRow, row.user_id)
-            owner = user.name if user else "?"
-        self.audit.audit("token-revoke", actor, target=f"user:{owner}", reason=f"API token {token_id}")
-        return next(t for t in self.tokens() if t.id == token_id)
+            target = self._target(s, user) if user else "user:?"
+        if not already:
+            self.audit.audit("token-revoke", actor, target=target, reason=f"API token {token_id}")
+        return self.token(token_id)
 
     def from_token(self, token: str) -> Principal:
         with self.session() as s:
@@ -289,3 +351,118 @@ class Accounts:
                 raise AuthError("unknown or revoked API token")
             row.last_used = self.clock()
             return Principal(user.id, user.name, self._roles(s, user.id), "token")
+
+    # -- management by a signed-in user ----------------------------------------------------------------------
+    def managed_by(self, who: Principal) -> AccountManager:
+        """These accounts as ``who`` may see and change them (the API and the web UI; rules in the docstring)."""
+        return AccountManager(self, who)
+
+
+class AccountManager:
+    """The accounts one signed-in user may manage, and the changes it may make; each change audited with that
+    user as the actor. A tenant-viewer gets :class:`PermissionDeniedError` (403) for everything; an account a
+    tenant-analyst may not manage gets the same :class:`NotFoundError` (404) as a missing one."""
+
+    def __init__(self, accounts: Accounts, who: Principal) -> None:
+        self.accounts = accounts
+        self.who = who
+
+    def _admin_tenants(self) -> set[str]:
+        """The tenants whose accounts this user manages (not the centre's: it manages all)."""
+        return {t for t, r in self.who.roles.items() if t and r == TENANT_ANALYST}
+
+    def _require(self) -> None:
+        if not self.who.manages_accounts:
+            raise PermissionDeniedError(f"{self.who.name} ({self.who.role}) may not manage accounts")
+
+    def manages(self, roles: dict[str, str]) -> bool:
+        """Whether an account with these roles (tenant -> role, ``""`` the centre) is this user's to manage."""
+        if self.who.is_centre:
+            return True
+        own = self._admin_tenants()
+        return bool(roles) and all(t in own for t in roles)
+
+    def roles_offered(self) -> list[str]:
+        """The roles this user may give a new account."""
+        if self.who.is_centre:
+            return list(ROLES)
+        return [r for r in ROLES if r != CENTRE] if self._admin_tenants() else []
+
+    def tenants_offered(self) -> list[str]:
+        """The tenants this user may create accounts in."""
+        known = self.accounts.tenant_names()
+        return known if self.who.is_centre else [t for t in known if t in self._admin_tenants()]
+
+    def users(self) -> list[UserInfo]:
+        self._require()
+        return [u for u in self.accounts.users() if self.manages(u.roles)]
+
+    def user(self, name: str) -> UserInfo:
+        self._require()
+        try:
+            info: UserInfo | None = self.accounts.user(name)
+        except NotFoundError:
+            info = None
+        if info is None or not self.manages(info.roles):
+            raise NotFoundError(f"no user '{name}'")
+        return info
+
+    def add_user(self, name: str, role: str, tenant: str | None = None, password: str | None = None) -> UserInfo:
+        """Create a user. A tenant-analyst creates tenant roles of its own tenant only (``tenant`` defaults to it
+        when it has one); another tenant is 404 to it, as everywhere else."""
+        self._require()
+        tenant = tenant or None
+        if not self.who.is_centre:
+            own = sorted(self._admin_tenants())
+            if role == CENTRE:
+                raise PermissionDeniedError(f"{self.who.name} ({self.who.role}) may create only "
+                                            f"{' or '.join(r for r in ROLES if r != CENTRE)} users")
+            if tenant is None:
+                if len(own) != 1:
+                    raise LeaktraceError(f"give the tenant of the new user (one of: {', '.join(own)})")
+                tenant = own[0]
+            if tenant not in own:
+                if not self.who.can_read(tenant):
+                    raise NotFoundError(f"no tenant '{tenant}'")
+                raise PermissionDeniedError(f"{self.who.name} may create users only in a tenant where it is "
+                                            f"a {TENANT_ANALYST}")
+        elif role in ROLES and role != CENTRE and tenant is None:
+            raise LeaktraceError(f"role {role} needs a tenant")
+        return self.accounts.add_user(name, role, tenant, password, actor=self.who.name)
+
+    def update(self, name: str, active: bool | None = None, password: str | None = None) -> UserInfo:
+        """Enable or disable a user, and/or set its password; checked in full before anything changes. Nobody
+        disables themselves; the last active centre-analyst stays (:meth:`Accounts.set_active`)."""
+        info = self.user(name)
+        if active is None and password is None:
+            raise LeaktraceError("nothing to change: give 'active' and/or 'password'")
+        if password is not None:
+            check_password(password)
+        if active is False and info.name == self.who.name:
+            raise ConflictError("you cannot disable your own account: another user who manages it must")
+        if active is not None and active != info.active:
+            self.accounts.set_active(info.name, active, actor=self.who.name)
+        if password is not None:
+            self.accounts.set_password(info.name, password, actor=self.who.name,
+                                       end_sessions=info.name != self.who.name)
+        return self.accounts.user(info.name)
+
+    def tokens(self, name: str) -> list[TokenInfo]:
+        return self.accounts.tokens(self.user(name).name)
+
+    def create_token(self, name: str, label: str = "") -> tuple[str, TokenInfo]:
+        """A new API token for a managed user: (the token, shown once; its listing)."""
+        return self.accounts.issue_token(self.user(name).name, label, actor=self.who.name)
+
+    def token(self, token_id: int) -> TokenInfo:
+        self._require()
+        try:
+            info: TokenInfo | None = self.accounts.token(token_id)
+        except NotFoundError:
+            info = None
+        if info is None or not self.manages(self.accounts.user(info.user).roles):
+            raise NotFoundError(f"no API token {token_id}")
+        return info
+
+    def revoke_token(self, token_id: int) -> TokenInfo:
+        return self.accounts.revoke_token(self.token(token_id).id, actor=self.who.name)

@@ -31,6 +31,11 @@ class Principal:
         order = {"tenant-analyst": 0, "tenant-viewer": 1}
         return min(self.roles.values(), key=lambda r: order.get(r, 9), default="none")
 
+    @property
+    def manages_accounts(self) -> bool:
+        """May manage some accounts (the Users page): the centre, and a tenant's analysts (their tenant's)."""
+        return self.is_centre or "tenant-analyst" in self.roles.values()
+
     def tenant_role(self, tenant: str) -> str | None:
         return self.roles.get("") if self.is_centre else self.roles.get(tenant)
 
