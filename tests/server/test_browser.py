@@ -1,6 +1,6 @@
 """A real browser against a real `leaktrace serve`: log in, open the leak's incident, see the documents taken and
-a chart, block the server (exports-only backend: no firewall is touched), download the PDF. Screenshots are
-saved under tests/artifacts/ (git-ignored) and their paths printed.
+a chart, block the server (exports-only backend: no firewall is touched), download the PDF, add a user and give
+it an API token. Screenshots are saved under tests/artifacts/ (git-ignored) and their paths printed.
 
 Chromium is Debian's (/usr/bin/chromium), driven by the `playwright` package; `playwright install` is never run.
 """
@@ -173,3 +173,16 @@ def test_investigate_block_and_download(served: Served, page: Any, tmp_path: Pat
         page.goto(served.url + path)
         _shot(page, name)
     assert "block" in page.locator("#audit").inner_text()
+
+    # the analyst manages its tenant's accounts: add a viewer, give it a token (shown once)
+    page.click("#nav-users")
+    page.wait_for_url(f"{served.url}/users")
+    page.fill("#add-user input[name=name]", "viewer1")
+    page.fill("#add-user input[name=password]", "viewer password 123")
+    page.click("#add-user button[type=submit]")
+    page.wait_for_url("**/users/viewer1?done=user-add")
+    page.fill("#create-token input[name=label]", "siem")
+    page.click("#token-button")
+    page.wait_for_selector("#new-token-value")
+    assert page.locator("#new-token-value").inner_text().startswith("lt_")
+    _shot(page, "09-user-token")

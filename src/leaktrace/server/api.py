@@ -1,10 +1,20 @@
-"""The REST API under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``). Thin: each route calls :mod:`service`."""
+"""The REST API under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``). Thin: each route calls :mod:`service`.
+
+Accounts (``/users``, ``/users/{name}``, ``/users/{name}/tokens``, ``/tokens/{id}``): a centre-analyst manages
+every account; a tenant-analyst only the accounts whose roles all lie in its own tenant, and creates only
+tenant-analyst or tenant-viewer users of that tenant (any other account, and its tokens, answer 404 to it, as
+another tenant's incident does); a tenant-viewer manages nothing (403). Nobody disables themselves and the last
+active centre-analyst stays enabled (409). Every change is audited with the caller as the actor; passwords are
+never echoed or logged, a token is shown once. Cookie requests need the CSRF token like every other change.
+The rules live in :class:`leaktrace.server.accounts.AccountManager`.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import SecretStr
 
 from leaktrace.server import service
 from leaktrace.server.auth import SESSION_COOKIE, Ctx, Who
@@ -30,8 +40,12 @@ from leaktrace.server.schemas import (
     StatusIn,
     TenantOut,
     TokenIn,
+    TokenInfoOut,
     TokenOut,
     UnblockIn,
+    UserIn,
+    UserOut,
+    UserPatchIn,
 )
 
 PREFIX = "/api/v1"
@@ -74,7 +88,53 @@ def me(request: Request, who: Who, ctx: Ctx) -> MeOut:
 @router.post("/me/tokens", response_model=TokenOut, status_code=201, tags=["auth"],
              summary="Create an API token for myself (shown once)")
 def create_token(body: TokenIn, who: Who, ctx: Ctx) -> TokenOut:
-    return TokenOut(token=service.new_token(ctx, who, body.label), label=body.label)
+    return TokenOut.of(*service.new_token(ctx, who, body.label))
+
+
+# -- accounts --------------------------------------------------------------------------------------------------
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()
+
+
+@router.get("/users", response_model=list[UserOut], tags=["accounts"],
+            summary="The accounts I manage: every one for the centre, my tenant's for a tenant-analyst")
+def users(who: Who, ctx: Ctx) -> list[UserOut]:
+    return [UserOut.of(u) for u in service.users(ctx, who)]
+
+
+@router.post("/users", response_model=UserOut, status_code=201, tags=["accounts"],
+             summary="Create a user (a tenant-analyst: tenant-analyst or tenant-viewer of its tenant; audited)")
+def add_user(body: UserIn, who: Who, ctx: Ctx) -> UserOut:
+    return UserOut.of(service.add_user(ctx, who, body.name, body.role, body.tenant, _secret(body.password)))
+
+
+@router.get("/users/{name}", response_model=UserOut, tags=["accounts"], summary="One account I manage")
+def user(name: str, who: Who, ctx: Ctx) -> UserOut:
+    return UserOut.of(service.user(ctx, who, name))
+
+
+@router.patch("/users/{name}", response_model=UserOut, tags=["accounts"],
+              summary="Enable or disable a user, set its password (never echoed; audited)")
+def update_user(name: str, body: UserPatchIn, who: Who, ctx: Ctx) -> UserOut:
+    return UserOut.of(service.update_user(ctx, who, name, body.active, _secret(body.password)))
+
+
+@router.get("/users/{name}/tokens", response_model=list[TokenInfoOut], tags=["accounts"],
+            summary="A user's API tokens (their first characters, never the tokens)")
+def user_tokens(name: str, who: Who, ctx: Ctx) -> list[TokenInfoOut]:
+    return [TokenInfoOut.of(t) for t in service.user_tokens(ctx, who, name)]
+
+
+@router.post("/users/{name}/tokens", response_model=TokenOut, status_code=201, tags=["accounts"],
+             summary="Create an API token for a user (shown once; audited)")
+def create_user_token(name: str, body: TokenIn, who: Who, ctx: Ctx) -> TokenOut:
+    return TokenOut.of(*service.create_user_token(ctx, who, name, body.label))
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenInfoOut, tags=["accounts"],
+               summary="Revoke an API token at once (audited; revoking it again changes nothing)")
+def revoke_token(token_id: int, who: Who, ctx: Ctx) -> TokenInfoOut:
+    return TokenInfoOut.of(service.revoke_token(ctx, who, token_id))
 
 
 # -- tenants ---------------------------------------------------------------------------------------------------

@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from leaktrace.documents.model import DocumentRecord
 from leaktrace.incidents.db import FindingRow, IncidentRow, StatusEvent
 from leaktrace.investigate.model import Attribution, TakenDocument
 from leaktrace.respond.db import ActionRow, AuditRow
+from leaktrace.server.accounts import TokenInfo, UserInfo
 from leaktrace.server.db import NoteRow, aware
 
 Status = Literal["new", "notified", "contained", "investigated", "reported", "closed"]
+Role = Literal["centre-analyst", "tenant-analyst", "tenant-viewer"]
 
 
 class ErrorBody(BaseModel):
@@ -48,6 +50,62 @@ class TokenIn(BaseModel):
 class TokenOut(BaseModel):
     token: str = Field(description="shown once; only its SHA-256 is stored")
     label: str
+    id: int = Field(description="to list or revoke it later (DELETE /api/v1/tokens/{id})")
+    user: str
+    prefix: str = Field(description="its first characters, as token lists show them")
+
+    @classmethod
+    def of(cls, token: str, t: TokenInfo) -> TokenOut:
+        return cls(token=token, label=t.label, id=t.id, user=t.user, prefix=t.prefix)
+
+
+class TokenInfoOut(BaseModel):
+    """An API token as lists show it: never the token itself."""
+
+    id: int
+    user: str
+    label: str
+    prefix: str = Field(description="the token's first characters")
+    created: datetime
+    last_used: datetime | None
+    revoked: bool
+
+    @classmethod
+    def of(cls, t: TokenInfo) -> TokenInfoOut:
+        return cls(id=t.id, user=t.user, label=t.label, prefix=t.prefix, created=t.created, last_used=t.last_used,
+                   revoked=t.revoked)
+
+
+class UserOut(BaseModel):
+    name: str
+    role: str = Field(description="the strongest role, for display")
+    roles: dict[str, str] = Field(description='tenant -> role; "" means every tenant (the centre)')
+    active: bool
+    has_password: bool = Field(description="may log in to the web UI (else API tokens only)")
+    tokens: int = Field(description="API tokens not revoked")
+    created: datetime
+
+    @classmethod
+    def of(cls, u: UserInfo) -> UserOut:
+        return cls(name=u.name, role=u.role, roles=dict(u.roles), active=u.active, has_password=u.has_password,
+                   tokens=u.tokens, created=u.created)
+
+
+class UserIn(BaseModel):
+    name: str = Field(max_length=100, description="letters, digits, . _ @ -")
+    role: Role
+    tenant: str | None = Field(default=None, max_length=100, description=(
+        "the tenant of a tenant role (default for a tenant-analyst: its own); none for centre-analyst"))
+    password: SecretStr | None = Field(default=None, max_length=1000, description=(
+        "at least 10 characters; none: the user works with API tokens only. Never echoed or logged"))
+
+
+class UserPatchIn(BaseModel):
+    active: bool | None = Field(default=None, description="false disables the user: its sessions end at once "
+                                                          "and its API tokens stop working")
+    password: SecretStr | None = Field(default=None, max_length=1000, description=(
+        "a new password (at least 10 characters; never echoed or logged); ends the user's open sessions when "
+        "set for someone else"))
 
 
 class TenantOut(BaseModel):

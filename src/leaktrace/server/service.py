@@ -1,5 +1,6 @@
 """What the API and the web UI do, as plain functions of (context, principal, arguments): tenant checks, the
-lifecycle, notes, attribution, blocks, the audit log and reports. Routes only translate HTTP to these calls.
+lifecycle, notes, attribution, blocks, the audit log, reports and account management (whose rules live in
+:class:`leaktrace.server.accounts.AccountManager`). Routes only translate HTTP to these calls.
 
 A tenant user asking for another tenant's object gets the same :class:`NotFoundError` as for a missing one.
 """
@@ -26,7 +27,7 @@ from leaktrace.respond.incidents import target_from_incident
 from leaktrace.respond.runner import CommandRunner
 from leaktrace.respond.service import Responder
 from leaktrace.respond.store import ActionStore, parse_action_id
-from leaktrace.server.accounts import Accounts
+from leaktrace.server.accounts import Accounts, TokenInfo, UserInfo
 from leaktrace.server.db import NoteRow, utcnow
 from leaktrace.server.principal import Principal
 from leaktrace.server.settings import ServerSettings
@@ -390,5 +391,44 @@ def audit(ctx: Context, who: Principal, limit: int = 100, offset: int = 0,
     return visible[offset: offset + limit], len(visible), chain
 
 
-def new_token(ctx: Context, who: Principal, label: str = "") -> str:
-    return ctx.accounts.create_token(who.name, label=label, actor=who.name)
+def new_token(ctx: Context, who: Principal, label: str = "") -> tuple[str, TokenInfo]:
+    """An API token for the caller itself (any role): (the token, shown once; its listing)."""
+    return ctx.accounts.issue_token(who.name, label=label, actor=who.name)
+
+
+# -- accounts --------------------------------------------------------------------------------------------------
+def users(ctx: Context, who: Principal) -> list[UserInfo]:
+    """The accounts ``who`` manages (every one for the centre, its tenant's for a tenant analyst; 403 else)."""
+    return ctx.accounts.managed_by(who).users()
+
+
+def account_choices(ctx: Context, who: Principal) -> tuple[list[str], list[str]]:
+    """The roles ``who`` may give a new user and the tenants it may create users in (for the web form)."""
+    manager = ctx.accounts.managed_by(who)
+    return manager.roles_offered(), manager.tenants_offered()
+
+
+def user(ctx: Context, who: Principal, name: str) -> UserInfo:
+    return ctx.accounts.managed_by(who).user(name)
+
+
+def add_user(ctx: Context, who: Principal, name: str, role: str, tenant: str | None = None,
+             password: str | None = None) -> UserInfo:
+    return ctx.accounts.managed_by(who).add_user(name, role, tenant, password)
+
+
+def update_user(ctx: Context, who: Principal, name: str, active: bool | None = None,
+                password: str | None = None) -> UserInfo:
+    return ctx.accounts.managed_by(who).update(name, active=active, password=password)
+
+
+def user_tokens(ctx: Context, who: Principal, name: str) -> list[TokenInfo]:
+    return ctx.accounts.managed_by(who).tokens(name)
+
+
+def create_user_token(ctx: Context, who: Principal, name: str, label: str = "") -> tuple[str, TokenInfo]:
+    return ctx.accounts.managed_by(who).create_token(name, label)
+
+
+def revoke_token(ctx: Context, who: Principal, token_id: int) -> TokenInfo:
+    return ctx.accounts.managed_by(who).revoke_token(token_id)

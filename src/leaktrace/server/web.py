@@ -2,6 +2,10 @@
 
 Pages read the session cookie; every form that changes something carries the session's CSRF token. The login
 form is protected by a double-submit token (a cookie and a hidden field that must match).
+
+The Users page (``/users``, linked for the centre and tenant analysts) manages accounts with the same rules as
+``/api/v1/users`` (:class:`leaktrace.server.accounts.AccountManager`); a new API token is shown once, in the
+answer to the form that created it, and never put in a URL.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -252,6 +256,64 @@ def audit_page(request: Request, who: Who, ctx: Ctx, page_no: Annotated[int, Que
     rows, total, chain = service.audit(ctx, who, limit=PAGE, offset=(page_no - 1) * PAGE)
     return page(request, "audit.html.j2", who, rows=rows, total=total, chain=chain, page_no=page_no,
                 pages=max(1, math.ceil(total / PAGE)))
+
+
+# -- accounts --------------------------------------------------------------------------------------------------
+def _user_url(name: str) -> str:
+    return "/users/" + quote(name, safe="")
+
+
+@router.get("/users")
+def users_page(request: Request, who: Who, ctx: Ctx, done: str = "") -> HTMLResponse:
+    rows = service.users(ctx, who)
+    roles, tenants = service.account_choices(ctx, who)
+    return page(request, "users.html.j2", who, rows=rows, roles=roles, tenants=tenants, done=done)
+
+
+@router.post("/users")
+def add_user_form(who: Who, ctx: Ctx, name: Annotated[str, Form(max_length=100)],
+                  role: Annotated[str, Form(max_length=30)], tenant: Annotated[str, Form(max_length=100)] = "",
+                  password: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    info = service.add_user(ctx, who, name, role, tenant or None, password or None)
+    return _back(_user_url(info.name), "user-add")
+
+
+def _user_page(request: Request, who: Principal, ctx: service.Context, name: str, done: str = "",
+               new_token: str | None = None) -> HTMLResponse:
+    info = service.user(ctx, who, name)
+    tokens = service.user_tokens(ctx, who, info.name)
+    return page(request, "user.html.j2", who, u=info, tokens=list(reversed(tokens)), done=done, new_token=new_token)
+
+
+@router.get("/users/{name}")
+def user_page(request: Request, name: str, who: Who, ctx: Ctx, done: str = "") -> HTMLResponse:
+    return _user_page(request, who, ctx, name, done)
+
+
+@router.post("/users/{name}/active")
+def active_form(name: str, who: Who, ctx: Ctx, active: Annotated[bool, Form()]) -> Response:
+    info = service.update_user(ctx, who, name, active=active)
+    return _back(_user_url(info.name), "enable" if active else "disable")
+
+
+@router.post("/users/{name}/password")
+def password_form(name: str, who: Who, ctx: Ctx, password: Annotated[str, Form(max_length=1000)]) -> Response:
+    info = service.update_user(ctx, who, name, password=password)
+    return _back(_user_url(info.name), "password")
+
+
+@router.post("/users/{name}/tokens")
+def token_form(request: Request, name: str, who: Who, ctx: Ctx,
+               label: Annotated[str, Form(max_length=100)] = "") -> HTMLResponse:
+    """Create a token and show it in this answer only (not stored, not in a URL)."""
+    token, info = service.create_user_token(ctx, who, name, label)
+    return _user_page(request, who, ctx, info.user, new_token=token)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_form(token_id: int, who: Who, ctx: Ctx) -> Response:
+    info = service.revoke_token(ctx, who, token_id)
+    return _back(_user_url(info.user), "token-revoke")
 
 
 __all__ = ["error_page", "router"]
