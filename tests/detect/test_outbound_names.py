@@ -23,7 +23,7 @@ def _http(uid: str, host: str | None) -> dict[str, Any]:
 
 def _rows(eng: Any, grouped: bool) -> list[tuple[Any, ...]]:
     ctx = Context(engine=eng, internal=["10.0.0.0/8"], allow_servers=["allowed.example"], cache=False)
-    t = common._outbound_named(ctx, group_tls=grouped).to_pyarrow()
+    t = common.named_flows(ctx, group_tls=grouped).to_pyarrow()
     cols = ["uid", "name", "ja3", "server", "bo", "bi", "size", "epoch"]
     return sorted(tuple(r[c] for c in cols) for r in t.select(cols).to_pylist())
 
@@ -56,7 +56,7 @@ def test_repeated_tls_uids_fall_back_to_grouping() -> None:
         tls=[_tls("D1", "b.example.com"), _tls("D1", "a.example.org")],
     )
     ctx = Context(engine=eng, internal=["10.0.0.0/8"], cache=False)
-    assert len(common._outbound_named(ctx, group_tls=False).to_pyarrow()) == 2  # the flow met twice
+    assert len(common.named_flows(ctx, group_tls=False).to_pyarrow()) == 2  # the flow met twice
     rows = common.outbound_named(ctx).to_pyarrow().to_pylist()
     assert [r["name"] for r in rows] == ["b.example.com"]  # rebuilt with TLS grouped by uid
 

@@ -8,9 +8,10 @@ aggregated result may happen in Python; the heavy lifting stays in the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
@@ -133,6 +134,18 @@ class Context:
                     expr = con.create_table(table, expr, overwrite=True)
             self._cached[name] = expr
         return self._cached[name]
+
+    def fork(self, **changes: Any) -> Context:
+        """A copy of this context with ``changes`` and a cache of its own (empty: :meth:`share` fills it)."""
+        return dataclasses.replace(self, **changes, _cached={})
+
+    def share(self, names: Iterable[str], other: Context) -> None:
+        """Take over ``other``'s intermediate tables ``names`` (those it has)."""
+        self._cached.update((n, other._cached[n]) for n in names if n in other._cached)
+
+    def forget(self, name: str) -> None:
+        """Drop ``name`` from this run's intermediate tables (the engine table stays until replaced)."""
+        self._cached.pop(name, None)
 
     def rebuild(self, name: str, build: Any) -> Any:
         """:meth:`cached` again: ``name`` replaced by what ``build`` gives (the engine table overwritten)."""

@@ -99,6 +99,7 @@ class Beacon:
     """RITA v5 beacon score per host × IP and host × SNI/Host with prevalence/first-seen/signature modifiers."""
 
     name: ClassVar[str] = "beacon"
+    per_host_flows: ClassVar[bool] = True  # per internal host over outbound_named: runs per host bucket
     kind: ClassVar[str] = "beaconing"
     Params: ClassVar[type[Strict]] = BeaconParams
 

@@ -71,18 +71,20 @@ def outbound_named(ctx: Context, with_names: bool = True) -> Any:
     ``epoch`` (whole seconds) and ``t`` (seconds with milliseconds: Spark cannot extract microseconds); no timestamp column (the
     times as numbers are what detectors compute with). Built once per run."""
     if "outbound_named" not in ctx._cached:
-        flows = ctx.cached("outbound_named", lambda: _outbound_named(ctx, group_tls=False))
+        flows = ctx.cached("outbound_named", lambda: named_flows(ctx, group_tls=False))
         # TLS joined without grouping by uid (see _join_names_ungrouped) is right when no flow met two TLS
         # records: then the flows' uids are as unique as the connections' (distinct 64-bit hashes: a collision
         # can only fail the check). Otherwise (repeated TLS uids, or repeated connection records) the flows are
         # rebuilt with the TLS log grouped by uid, which is right for any data.
         check = flows.aggregate(n=flows.uid.count(), u=uid_hash(flows.uid).nunique()).to_pyarrow().to_pylist()[0]
         if int(check["n"] or 0) != int(check["u"] or 0):
-            ctx.rebuild("outbound_named", lambda: _outbound_named(ctx, group_tls=True))
+            ctx.rebuild("outbound_named", lambda: named_flows(ctx, group_tls=True))
     return ctx._cached["outbound_named"]
 
 
-def _outbound_named(ctx: Context, group_tls: bool) -> Any:
+def named_flows(ctx: Context, group_tls: bool) -> Any:
+    """The expression behind :func:`outbound_named` (not cached, not checked): with ``group_tls`` the TLS log is
+    grouped by uid before the join (right for any data), else joined as it is (right when its uids are unique)."""
     conn = outbound_conn(ctx, ctx.engine.table("conn"))
     touched = None
     if ctx.scoped and ctx.since is not None:
@@ -168,16 +170,25 @@ def server_stats(ctx: Context) -> Any:
 
 
 def dst_hosts(ctx: Context) -> Any:
-    """Per destination IP: ``hosts``, the distinct internal hosts that sent it outbound flows."""
-    hs = host_servers(ctx)
-    return hs.group_by("dst_ip").aggregate(hosts=hs.src_ip.nunique())
+    """Per destination IP: ``hosts``, the distinct internal hosts that sent it outbound flows (once per run)."""
+
+    def build() -> Any:
+        hs = host_servers(ctx)
+        return hs.group_by("dst_ip").aggregate(hosts=hs.src_ip.nunique())
+
+    return ctx.cached("dst_hosts", build)
 
 
 def ja3_hosts(ctx: Context) -> Any:
-    """Per TLS client fingerprint: ``ja3_hosts``, the distinct internal hosts using it in outbound flows."""
-    hs = host_servers(ctx)
-    hs = hs.filter(hs.ja3.notnull())
-    return hs.group_by("ja3").aggregate(ja3_hosts=hs.src_ip.nunique())
+    """Per TLS client fingerprint: ``ja3_hosts``, the distinct internal hosts using it in outbound flows (once
+    per run)."""
+
+    def build() -> Any:
+        hs = host_servers(ctx)
+        hs = hs.filter(hs.ja3.notnull())
+        return hs.group_by("ja3").aggregate(ja3_hosts=hs.src_ip.nunique())
+
+    return ctx.cached("ja3_hosts", build)
 
 
 def outbound_bounds(ctx: Context) -> tuple[int | None, int | None, int]:

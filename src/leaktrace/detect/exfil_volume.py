@@ -142,6 +142,7 @@ class ExfilVolume:
     """Bytes out per host × server × window against host baseline, server novelty and prevalence."""
 
     name: ClassVar[str] = "exfil_volume"
+    per_host_flows: ClassVar[bool] = True  # per internal host over outbound_named: runs per host bucket
     kind: ClassVar[str] = "exfiltration"
     Params: ClassVar[type[Strict]] = ExfilParams
 

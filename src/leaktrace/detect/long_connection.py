@@ -54,6 +54,7 @@ class LongConnection:
     """Summed connection time per host × server (RITA buckets 1/4/8/12 h)."""
 
     name: ClassVar[str] = "long_connection"
+    per_host_flows: ClassVar[bool] = True  # per internal host over outbound_named: runs per host bucket
     kind: ClassVar[str] = "long-connection"
     Params: ClassVar[type[Strict]] = LongConnParams
 

@@ -60,6 +60,7 @@ class NoDns:
     """Outbound flows to IPs with no preceding DNS answer for that host."""
 
     name: ClassVar[str] = "no_dns"
+    per_host_flows: ClassVar[bool] = True  # per internal host over outbound_named: runs per host bucket
     kind: ClassVar[str] = "no-dns"
     Params: ClassVar[type[Strict]] = NoDnsParams
 
@@ -77,6 +78,7 @@ class NoDns:
         else:
             resolved = ans.group_by(["src_ip", "a"]).aggregate(first_resolved=ans.t.min())
         resolved = resolved.mutate(a=resolved.a.strip())
+        resolved = ctx.cached(f"no_dns_resolved_{p.scope}", lambda: resolved)  # DNS only: shared by host buckets
         flows = outbound_named(ctx, with_names=False)
         flows = flows.filter(
             ~flows.dst_port.isin(IGNORED_PORTS) & (flows.proto.lower().fill_null("") != "icmp")
