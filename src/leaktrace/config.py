@@ -161,9 +161,14 @@ def _validate_detectors(cfg: Config) -> None:
 
             cfg.detector_params(name, IncidentParams)
             continue
+        if name == "buckets":  # [detect.buckets]: full runs of large lakes per host bucket
+            from leaktrace.incidents.buckets import BucketParams
+
+            cfg.detector_params(name, BucketParams)
+            continue
         if name not in detectors:
             raise ConfigError(
-                f"unknown detector '{name}' (known: {', '.join(detectors.names())}; and 'incidents')",
+                f"unknown detector '{name}' (known: {', '.join(detectors.names())}; 'incidents', 'buckets')",
                 Location(path=cfg.source_path, key=f"detect.{name}"),
             )
         params_model = getattr(detectors.get(name), "Params", None)

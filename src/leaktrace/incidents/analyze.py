@@ -37,6 +37,7 @@ from leaktrace.detect.dns_facts import dns_pairs, dns_pairs_of, merge_dns_pairs,
 from leaktrace.detect.registry import detectors
 from leaktrace.engine import Engine
 from leaktrace.engine.state import FactsState
+from leaktrace.incidents.buckets import BucketParams, FlowBuckets, bucket_count
 from leaktrace.incidents.db import IncidentRow, RunRow
 from leaktrace.incidents.hosts import host_names
 from leaktrace.incidents.scoring import IncidentParams
@@ -95,6 +96,12 @@ def make_context(ws: Workspace, engine: Any, tenant: str, store: Store, since: d
         since=since,
         indicators=store.indicators(),
         params=params,
+    )
+
+
+def bucket_params(ws: Workspace) -> BucketParams:
+    return (
+        ws.config.detector_params("buckets", BucketParams) if "buckets" in ws.config.detect else BucketParams()
     )
 
 
@@ -207,11 +214,33 @@ def _analyze(
     names = only or detectors.names()
     result = AnalysisResult(mode=mode, since=since, seconds=0.0, findings=0)
     all_findings: list[Finding] = []
+    buckets = None
+    if use_facts and mode == "full":  # a large lake: the flow detectors run per host bucket (see buckets.py)
+        bp = bucket_params(ws)
+        n = bucket_count(lake.row_counts(tenant).get("conn", 0), bp)
+        if n > 1:
+            buckets = FlowBuckets(ctx, lake.root.parent / "tmp" / "flow-buckets", n, bp)
+            if progress:
+                progress("flow buckets")
+            buckets.write()
+            buckets.prepare_facts()
     # each detector's findings are stored by one writer thread while the next detector runs (the engine
     # releases the GIL while it computes); upserts are by key, so a run that fails half-way stores nothing
     # twice and the next run redoes it (the run is recorded only at the end)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="leaktrace-findings") as writer:
         writes: list[Future[int]] = []
+
+        def run(name: str, det: Any, dctx: Context) -> None:
+            if progress:
+                progress(name)
+            t0 = time.perf_counter()
+            found = det.run(dctx)
+            result.timings[name] = round(result.timings.get(name, 0.0) + time.perf_counter() - t0, 3)
+            result.per_detector[name] = result.per_detector.get(name, 0) + len(found)
+            all_findings.extend(found)
+            writes.append(writer.submit(store.upsert_findings, found))
+
+        per_bucket: list[tuple[str, Any]] = []
         if mode != "unchanged":
             for name in names:
                 det = detectors.get(name)()
@@ -220,14 +249,17 @@ def _analyze(
                     ctx.since = None  # new indicators: hunt back through all history
                 elif mode == "incremental" and since is None:
                     continue
-                if progress:
-                    progress(name)
-                t0 = time.perf_counter()
-                found = det.run(ctx)
-                result.timings[name] = round(time.perf_counter() - t0, 3)
-                result.per_detector[name] = len(found)
-                all_findings.extend(found)
-                writes.append(writer.submit(store.upsert_findings, found))
+                if buckets is not None and getattr(det, "per_host_flows", False):
+                    per_bucket.append((name, det))
+                    continue
+                run(name, det, ctx)
+        if buckets is not None:
+            try:
+                for bctx in buckets.contexts():
+                    for name, det in per_bucket:
+                        run(name, det, bctx)
+            finally:
+                buckets.remove()
         for done in writes:
             done.result()  # a failed write raises here
     if use_facts and (mode == "full" or "host_servers" in new_facts or not facts.exists()):

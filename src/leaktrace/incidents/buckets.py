@@ -1,0 +1,189 @@
+"""Full analyses of large lakes in host buckets, so that the shared intermediate fits in memory.
+
+The outbound flows joined with their TLS/HTTP names (:func:`leaktrace.detect.common.outbound_named`) are what the
+flow detectors share. At ≈ 50 M conn rows a day they are ≈ 7 GB in DuckDB's uncompressed in-memory format: far
+over its memory limit, so they, and the TLS join that builds them, spill to disk and every detector reads them
+back. Above ``max_rows`` conn rows a full run therefore:
+
+1. builds the flows per time slice of ``slice_hours`` (a connection and its TLS record share their time, so each
+   slice reads only its row groups of the time-ordered lake and its join fits in memory; a slice's TLS records
+   are read up to ``tls_margin_s`` past its end; HTTP, small, is read whole) and writes them to Parquet,
+   partitioned by a hash of the internal host into ``ceil(rows / bucket_rows)`` buckets;
+2. takes the population facts (which hosts use which server, …) over all buckets;
+3. runs the flow detectors once per bucket, over that bucket's flows only.
+
+Flow detectors (``per_host_flows``) group by internal host or host × server and read prevalence and population
+from the facts, so per bucket they find what they find over all hosts at once (tested against one bucket).
+Up to ``max_rows`` (the default day of 10,000 simulated hosts, 14 M rows) nothing changes: one bucket, in memory.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import ibis
+from pydantic import Field
+
+from leaktrace.config import Strict
+from leaktrace.detect.base import Context
+from leaktrace.detect.common import host_servers, named_flows, outbound_bounds, server_stats, uid_hash
+
+# what the run's context computes once for all buckets: the population facts and what derives from them, and
+# tables of DNS only; everything else a flow detector caches derives from its bucket's flows
+RUN_WIDE = (
+    "host_servers", "server_stats", "outbound_bounds", "dst_hosts", "ja3_hosts", "no_dns_resolved_org",
+    "no_dns_resolved_host",
+)
+
+
+class BucketParams(Strict):
+    max_rows: int = Field(
+        default=20_000_000, ge=1, description="conn rows up to which a full run keeps all flows in memory"
+    )
+    bucket_rows: int = Field(default=6_000_000, ge=1_000, description="conn rows per host bucket above that")
+    slice_hours: float = Field(default=1.0, gt=0, description="time slice of the flow join")
+    tls_margin_s: float = Field(
+        default=600.0, ge=0, description="TLS records and first HTTP requests read past a slice's end"
+    )
+
+
+def bucket_count(conn_rows: int, p: BucketParams) -> int:
+    return 1 if conn_rows <= p.max_rows else math.ceil(conn_rows / p.bucket_rows)
+
+
+def host_bucket(col: Any, n: int) -> Any:
+    """0..n-1 from a hash of ``col`` (the engine's hash, non-negative modulo)."""
+    return ((col.hash() % n) + n) % n
+
+
+class _SliceEngine:
+    """The engine with ``conn`` limited to one time slice, ``tls`` to the slice and a margin after it, and
+    ``http`` to the uids whose first request falls there (from ``http_first``: one row per uid with its largest
+    non-blank host, as the name join takes it, and the time of its first request)."""
+
+    def __init__(self, engine: Any, http_first: Any, lo: datetime, hi: datetime, margin: timedelta) -> None:
+        self._engine, self._http = engine, http_first
+        self._lo, self._hi, self._margin = lo, hi, margin
+
+    def table(self, name: str) -> Any:
+        t = self._http if name == "http" else self._engine.table(name)
+        if name == "conn":
+            return t.filter((t.ts >= self._lo) & (t.ts < self._hi))
+        if name in ("tls", "http"):
+            return t.filter((t.ts >= self._lo) & (t.ts < self._hi + self._margin))
+        return t
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._engine, attr)
+
+
+def _http_first(ctx: Context) -> Any:
+    """Per HTTP uid: the largest non-blank host (lower case) and the time of the first request, once per run
+    (grouping all of HTTP per slice would cost as much as the slices)."""
+    http = ctx.engine.table("http")
+    host = http.host.lower()
+    http = http.mutate(host=ibis.cases(((host == "") | (host == "-"), ibis.null("string")), else_=host))
+    http = http.filter(http.host.notnull())
+    return ctx.cached(
+        "http_first", lambda: http.group_by("uid").aggregate(host=http.host.max(), ts=http.ts.min(), src_ip=http.src_ip.max())
+    )
+
+
+def _slices(ctx: Context, hours: float) -> Iterator[tuple[datetime, datetime]]:
+    conn = ctx.engine.table("conn")
+    r = conn.aggregate(lo=conn.ts.min(), hi=conn.ts.max()).to_pyarrow().to_pylist()[0]
+    if r["lo"] is None:
+        return
+    step = timedelta(hours=hours)
+    lo = r["lo"].replace(minute=0, second=0, microsecond=0)
+    while lo <= r["hi"]:
+        yield lo, lo + step
+        lo += step
+
+
+class FlowBuckets:
+    """The named outbound flows of a full run written to ``folder`` in ``buckets`` host buckets."""
+
+    def __init__(self, ctx: Context, folder: Path, buckets: int, p: BucketParams) -> None:
+        self.ctx, self.folder, self.buckets, self.p = ctx, folder, buckets, p
+        self.con = ctx.engine.con  # type: ignore[attr-defined]  # the lake's DuckDB engine
+
+    def _quoted(self, path: Path | str) -> str:
+        return "'" + str(path).replace("'", "''") + "'"
+
+    def write(self) -> None:
+        """Build and write the flows slice by slice; rebuilt with TLS grouped by uid when a flow met two TLS
+        records (see :func:`leaktrace.detect.common.outbound_named`)."""
+        for group_tls in (False, True):
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True)
+            margin = timedelta(seconds=self.p.tls_margin_s)
+            http = _http_first(self.ctx)
+            for n, (lo, hi) in enumerate(_slices(self.ctx, self.p.slice_hours)):
+                sctx = self.ctx.fork(engine=_SliceEngine(self.ctx.engine, http, lo, hi, margin), cache=False)
+                flows = named_flows(sctx, group_tls)
+                flows = flows.mutate(bucket=host_bucket(flows.src_ip, self.buckets))
+                sql = self.con.compile(flows)
+                self.con.raw_sql(
+                    f"COPY ({sql}) TO {self._quoted(self.folder)} (FORMAT parquet, PARTITION_BY (bucket), "
+                    f"OVERWRITE_OR_IGNORE, FILENAME_PATTERN 's{n:05d}_{{i}}')"
+                )
+            if not self._has_files():
+                return  # no outbound flows at all
+            every = self.view()
+            check = every.aggregate(n=every.uid.count(), u=uid_hash(every.uid).nunique()).to_pyarrow().to_pylist()[0]
+            if int(check["n"] or 0) == int(check["u"] or 0):
+                return
+
+    def _has_files(self) -> bool:
+        return any(self.folder.rglob("*.parquet"))
+
+    def _files(self, bucket: int | None) -> str:
+        part = "*" if bucket is None else f"bucket={bucket}"
+        return self._quoted(self.folder / part / "*.parquet")
+
+    def view(self) -> Any:
+        """All flows (a view over the files)."""
+        self.con.raw_sql(
+            f'CREATE OR REPLACE VIEW "_leaktrace_flow_buckets" AS SELECT * EXCLUDE (bucket) FROM '
+            f"read_parquet({self._files(None)}, hive_partitioning = true)"
+        )
+        return self.con.table("_leaktrace_flow_buckets")
+
+    def prepare_facts(self) -> None:
+        """The population facts over all buckets, and what is derived from them, in the run's context."""
+        every = self.view() if self._has_files() else named_flows(self.ctx, group_tls=False).limit(0)
+        self.ctx.memo("outbound_named", lambda: every)  # facts only: detectors get their bucket's flows
+        host_servers(self.ctx)
+        server_stats(self.ctx)
+        outbound_bounds(self.ctx)
+        self.ctx.forget("outbound_named")
+
+    def contexts(self) -> Iterator[Context]:
+        """Per bucket: the run's context with that bucket's flows (in memory) as ``outbound_named``; the facts
+        and what derives from them shared."""
+        shared = self.ctx.fork()
+        shared.share(RUN_WIDE, self.ctx)
+        for b in range(self.buckets):
+            if not (self.folder / f"bucket={b}").is_dir():
+                continue  # no internal host hashed to it
+            table = "_leaktrace_outbound_named"
+            self.con.raw_sql(
+                f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT * EXCLUDE (bucket) FROM '
+                f"read_parquet({self._files(b)}, hive_partitioning = true)"
+            )
+            bctx = self.ctx.fork()
+            bctx.share(RUN_WIDE, shared)
+            flows = self.con.table(table)
+            bctx.memo("outbound_named", lambda: flows)  # noqa: B023 (called at once)
+            yield bctx
+            shared.share(RUN_WIDE, bctx)  # what the bucket computed from DNS or the facts serves the next one
+        self.con.raw_sql('DROP TABLE IF EXISTS "_leaktrace_outbound_named"')
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
