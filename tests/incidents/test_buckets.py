@@ -50,7 +50,7 @@ def test_host_buckets_find_what_one_pass_finds(tmp_path: Path) -> None:
             ws = Workspace.open(ws.root)
         ingest.ingest_paths(ws, [scen / "zeek"])
         progress: list[str] = []
-        res = analyze(ws, progress=progress.append)
+        assert analyze(ws, progress=progress.append).mode == "full"
         assert ("flow buckets" in progress) == (label == "buckets")
         assert not (ws.root / "tmp" / "flow-buckets").exists()  # removed after the run
         got[label] = _results(ws)
