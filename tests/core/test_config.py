@@ -53,3 +53,20 @@ def test_bad_toml_names_the_file(tmp_path: Path) -> None:
 def test_opening_a_folder_that_is_no_workspace(tmp_path: Path) -> None:
     with pytest.raises(WorkspaceError, match="leaktrace init"):
         Workspace.open(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[detect.buckets]\nbucket_size = 5\n", "detect.buckets"),  # unknown key
+        ("[detect.buckets]\nbucket_rows = 10\n", "bucket_rows"),  # below the smallest bucket
+        ("[detect.bukets]\nmax_rows = 5\n", "unknown detector 'bukets'"),
+    ],
+)
+def test_bucket_settings_are_checked(tmp_path: Path, toml: str, message: str) -> None:
+    p = tmp_path / "leaktrace.toml"
+    p.write_text(toml)
+    with pytest.raises(ConfigError, match=message):
+        load_config(p)
+    p.write_text("[detect.buckets]\nmax_rows = 5\nbucket_rows = 2000\n")
+    assert load_config(p).detect["buckets"] == {"max_rows": 5, "bucket_rows": 2000}
