@@ -48,6 +48,7 @@ from pydantic import Field
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
 from leaktrace.detect.common import (
+    host_bucket,
     host_servers,
     outbound_bounds,
     outbound_named,
@@ -87,11 +88,6 @@ class BeaconParams(Strict):
         ge=10_000,
         description="records scored per batch (bounds memory; not a detection threshold)",
     )
-
-
-def _bucket(col: Any, n: int) -> Any:
-    """0..n-1 from a hash of ``col`` (engine-specific hash, non-negative modulo)."""
-    return ((col.hash() % n) + n) % n
 
 
 @detectors.register("beacon")
@@ -156,8 +152,8 @@ class Beacon:
         for i in range(batches):  # bounded memory: hosts split into batches by a hash of their address
             part_i, pairs_i = part, pairs
             if batches > 1:
-                part_i = part.filter(_bucket(part.src_ip, batches) == i)
-                pairs_i = pairs.filter(_bucket(pairs.src_ip, batches) == i)
+                part_i = part.filter(host_bucket(part.src_ip, batches) == i)
+                pairs_i = pairs.filter(host_bucket(pairs.src_ip, batches) == i)
             found.extend(self._score_batch(p, part_i, pairs_i, key, lo, hi))
         # record references of the pairs that scored, one read for all batches
         uids = self._latest_uids(

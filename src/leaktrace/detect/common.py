@@ -233,6 +233,11 @@ def backend_name(expr: Any) -> str:
         return ""
 
 
+def host_bucket(col: Any, n: int) -> Any:
+    """0..n-1 from a hash of ``col`` (the engine's hash, non-negative modulo): hosts split into ``n`` groups."""
+    return ((col.hash() % n) + n) % n
+
+
 def uid_hash(col: Any) -> Any:
     """A 64-bit hash of a string column (DuckDB ``hash``, Spark ``xxhash64``), for cheap distinct counts where
     a collision may only make a check fail safe."""

@@ -31,7 +31,14 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context
-from leaktrace.detect.common import host_servers, named_flows, outbound_bounds, server_stats, uid_hash
+from leaktrace.detect.common import (
+    host_bucket,
+    host_servers,
+    named_flows,
+    outbound_bounds,
+    server_stats,
+    uid_hash,
+)
 
 # what the run's context computes once for all buckets: the population facts and what derives from them, and
 # tables of DNS only; everything else a flow detector caches derives from its bucket's flows
@@ -54,11 +61,6 @@ class BucketParams(Strict):
 
 def bucket_count(conn_rows: int, p: BucketParams) -> int:
     return 1 if conn_rows <= p.max_rows else math.ceil(conn_rows / p.bucket_rows)
-
-
-def host_bucket(col: Any, n: int) -> Any:
-    """0..n-1 from a hash of ``col`` (the engine's hash, non-negative modulo)."""
-    return ((col.hash() % n) + n) % n
 
 
 class _SliceEngine:
