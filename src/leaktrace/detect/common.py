@@ -33,7 +33,8 @@ def server_names(ctx: Context, hosts: Any = None) -> Any:
     return names.group_by("uid").aggregate(name=names.name.max(), ja3=names.ja3.max())
 
 
-def _blank_null(col: Any) -> Any:
+def blank_null(col: Any) -> Any:
+    """``col`` with Zeek's empty and unset values (``""``, ``"-"``) as null."""
     return ibis.cases(((col == "") | (col == "-"), ibis.null("string")), else_=col)
 
 
@@ -48,9 +49,9 @@ def _join_names_ungrouped(ctx: Context, conn: Any, hosts: Any = None) -> tuple[A
     if hosts is not None:
         tls = tls.semi_join(hosts, "src_ip")
         http = http.semi_join(hosts, "src_ip")
-    t = tls.select(uid=tls.uid, tname=_blank_null(tls.sni.lower()), ja3=_blank_null(tls.ja3.lower()))
+    t = tls.select(uid=tls.uid, tname=blank_null(tls.sni.lower()), ja3=blank_null(tls.ja3.lower()))
     t = t.filter(t.tname.notnull() | t.ja3.notnull())
-    h = http.select(uid=http.uid, hname=_blank_null(http.host.lower()))
+    h = http.select(uid=http.uid, hname=blank_null(http.host.lower()))
     h = h.filter(h.hname.notnull()).group_by("uid").aggregate(hname=h.hname.max())
     j = conn.left_join(t, conn.uid == t.uid).drop("uid_right")
     j = j.left_join(h, j.uid == h.uid).drop("uid_right")

@@ -26,12 +26,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import ibis
 from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context
 from leaktrace.detect.common import (
+    blank_null,
     host_bucket,
     host_servers,
     named_flows,
@@ -88,8 +88,7 @@ def _http_first(ctx: Context) -> Any:
     """Per HTTP uid: the largest non-blank host (lower case) and the time of the first request, once per run
     (grouping all of HTTP per slice would cost as much as the slices)."""
     http = ctx.engine.table("http")
-    host = http.host.lower()
-    http = http.mutate(host=ibis.cases(((host == "") | (host == "-"), ibis.null("string")), else_=host))
+    http = http.mutate(host=blank_null(http.host.lower()))
     http = http.filter(http.host.notnull())
     return ctx.cached(
         "http_first", lambda: http.group_by("uid").aggregate(host=http.host.max(), ts=http.ts.min(), src_ip=http.src_ip.max())
