@@ -149,7 +149,7 @@ class Context:
 
     def rebuild(self, name: str, build: Any) -> Any:
         """:meth:`cached` again: ``name`` replaced by what ``build`` gives (the engine table overwritten)."""
-        self._cached.pop(name, None)
+        self.forget(name)
         return self.cached(name, build)
 
     def params_for(self, name: str, model: type[BaseModel]) -> Any:

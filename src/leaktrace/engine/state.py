@@ -56,7 +56,7 @@ class FactsState:
     def deltas(self) -> list[Path]:
         """The delta files of the current settings, oldest first."""
         found = self.folder.glob(f"{self.name}-{self.fingerprint}.delta-*.parquet") if self.folder.exists() else []
-        return sorted(found, key=lambda p: int(p.name.rsplit("-", 1)[1].split(".")[0]))
+        return sorted(found, key=_delta_number)
 
     def files(self) -> list[Path]:
         """Base and delta files (empty when there is no base for the current settings)."""
@@ -88,12 +88,17 @@ class FactsState:
         if not self.exists():
             raise FileNotFoundError(self.path)
         last = self.deltas()
-        n = int(last[-1].name.rsplit("-", 1)[1].split(".")[0]) + 1 if last else 1
+        n = _delta_number(last[-1]) + 1 if last else 1
         _write_atomic(data, self.folder / f"{self.name}-{self.fingerprint}.delta-{n}.parquet")
 
     def clear(self) -> None:
         for old in self.folder.glob(f"{self.name}-*.parquet") if self.folder.exists() else []:
             old.unlink(missing_ok=True)
+
+
+def _delta_number(path: Path) -> int:
+    """The number of a delta file (``<name>-<fingerprint>.delta-<n>.parquet``)."""
+    return int(path.name.rsplit("-", 1)[1].split(".")[0])
 
 
 def _write_atomic(data: pa.Table, path: Path) -> None:

@@ -99,12 +99,6 @@ def make_context(ws: Workspace, engine: Any, tenant: str, store: Store, since: d
     )
 
 
-def bucket_params(ws: Workspace) -> BucketParams:
-    return (
-        ws.config.detector_params("buckets", BucketParams) if "buckets" in ws.config.detect else BucketParams()
-    )
-
-
 def incident_params(ws: Workspace) -> IncidentParams:
     return (
         ws.config.detector_params("incidents", IncidentParams)
@@ -216,7 +210,7 @@ def _analyze(
     all_findings: list[Finding] = []
     buckets = None
     if use_facts and mode == "full":  # a large lake: the flow detectors run per host bucket (see buckets.py)
-        bp = bucket_params(ws)
+        bp = ws.config.detector_params("buckets", BucketParams)  # defaults when the section is absent
         n = bucket_count(lake.row_counts(tenant).get("conn", 0), bp)
         if n > 1:
             buckets = FlowBuckets(ctx, lake.root.parent / "tmp" / "flow-buckets", n, bp)
