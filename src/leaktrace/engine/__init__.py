@@ -17,6 +17,11 @@ from leaktrace.lake import Lake
 from leaktrace.schema import TABLES
 
 
+def sql_string(value: object) -> str:
+    """``value`` (a path, usually) as a DuckDB string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 class Engine:
     """Ibis over DuckDB (default, embedded)."""
 
@@ -44,7 +49,7 @@ class Engine:
         con.raw_sql(f"SET memory_limit='{memory_limit}'")
         spill = spill_dir or lake.root.parent / "tmp" / "duckdb"
         spill.mkdir(parents=True, exist_ok=True)
-        con.raw_sql("SET temp_directory='" + str(spill).replace("'", "''") + "'")
+        con.raw_sql(f"SET temp_directory={sql_string(spill)}")
         if threads:
             con.raw_sql(f"SET threads={int(threads)}")
         eng = cls(con)
@@ -79,7 +84,7 @@ class Engine:
 
     def _register_files(self, name: str, files: list[Path]) -> None:
         if files:
-            paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            paths = ", ".join(sql_string(f) for f in files)
             self.con.raw_sql(
                 f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{paths}], union_by_name=true)'
             )
@@ -89,7 +94,7 @@ class Engine:
 
     def parquet_view(self, name: str, paths: list[Path]) -> Any:
         """A view of this engine over Parquet files (stored analysis state), read when queried."""
-        quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+        quoted = ", ".join(sql_string(p) for p in paths)
         self.con.raw_sql(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{quoted}])')
         return self.con.table(name)
 

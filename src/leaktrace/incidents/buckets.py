@@ -39,6 +39,7 @@ from leaktrace.detect.common import (
     server_stats,
     uid_hash,
 )
+from leaktrace.engine import sql_string
 
 # what the run's context computes once for all buckets: the population facts and what derives from them, and
 # tables of DNS only; everything else a flow detector caches derives from its bucket's flows
@@ -114,9 +115,6 @@ class FlowBuckets:
         self.ctx, self.folder, self.buckets, self.p = ctx, folder, buckets, p
         self.con = ctx.engine.con  # type: ignore[attr-defined]  # the lake's DuckDB engine
 
-    def _quoted(self, path: Path | str) -> str:
-        return "'" + str(path).replace("'", "''") + "'"
-
     def write(self) -> None:
         """Build and write the flows slice by slice; rebuilt with TLS grouped by uid when a flow met two TLS
         records (see :func:`leaktrace.detect.common.outbound_named`)."""
@@ -131,7 +129,7 @@ class FlowBuckets:
                 flows = flows.mutate(bucket=host_bucket(flows.src_ip, self.buckets))
                 sql = self.con.compile(flows)
                 self.con.raw_sql(
-                    f"COPY ({sql}) TO {self._quoted(self.folder)} (FORMAT parquet, PARTITION_BY (bucket), "
+                    f"COPY ({sql}) TO {sql_string(self.folder)} (FORMAT parquet, PARTITION_BY (bucket), "
                     f"OVERWRITE_OR_IGNORE, FILENAME_PATTERN 's{n:05d}_{{i}}')"
                 )
             if not self._has_files():
@@ -146,7 +144,7 @@ class FlowBuckets:
 
     def _files(self, bucket: int | None) -> str:
         part = "*" if bucket is None else f"bucket={bucket}"
-        return self._quoted(self.folder / part / "*.parquet")
+        return sql_string(self.folder / part / "*.parquet")
 
     def view(self) -> Any:
         """All flows (a view over the files)."""
