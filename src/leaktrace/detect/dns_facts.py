@@ -15,6 +15,9 @@ from leaktrace.detect.common import epoch, recent_records
 from leaktrace.detect.domains import registered_domain_expr
 from leaktrace.detect.net import is_internal, split_allowlist
 
+# the DNS columns the DNS detectors and facts read (the rest of the log is not carried through the name join)
+QUERY_COLUMNS = ("ts", "uid", "src_ip", "dst_ip", "query", "qtype", "answers")
+
 
 def recent_dns_queries(ctx: Context) -> Any:
     """:func:`dns_queries` of the records from the second of ``since`` on only (lazy; the names of these records
@@ -39,10 +42,11 @@ def _dns_queries(ctx: Context, hosts: Any, recent: bool = False) -> Any:
     if hosts is not None:
         dns = dns.semi_join(hosts, "src_ip")
     dns = dns.filter(is_internal(dns.src_ip, ctx.internal) & dns.query.notnull())
+    dns = dns.select(*QUERY_COLUMNS)
     names = dns.select("query").distinct()
     q = names.query.lower().re_replace(r"\.$", "")
     names = names.mutate(q=q, reg=registered_domain_expr(q))
-    dns = dns.join(names, "query").mutate(epoch=epoch(dns.ts))
+    dns = dns.join(names, "query").mutate(epoch=epoch(dns.ts)).drop("ts", "query")
     return dns.filter(~dns.q.endswith(".arpa") & ~dns.q.endswith(".local"))
 
 
