@@ -10,8 +10,10 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from leaktrace.config import CONFIG_NAME
 from leaktrace.engine.state import FactsState
 from leaktrace.incidents import Store, analyze
+from leaktrace.incidents.flow_state import FlowState
 from leaktrace.workspace import Workspace
 
 sim = pytest.importorskip("leaktrace.sim", reason="simulator not installed")
@@ -65,10 +67,14 @@ def findings(ws: Workspace) -> list[tuple[str, float, int, int]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("compact", [False, True], ids=["deltas", "compacted"])
+@pytest.mark.parametrize(
+    ("compact", "large"), [(False, False), (True, False), (False, True)], ids=["deltas", "compacted", "flow-state"]
+)
 def test_incremental_with_stored_facts_equals_recomputation(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compact: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compact: bool, large: bool
 ) -> None:
+    """``large``: the lake counts as large (host buckets), so the full run keeps its named flows and the
+    incremental runs read the history of their hosts from them, each adding its window (flow_state.py)."""
     if compact:  # the second incremental run rewrites the base merged instead of adding a second delta
         monkeypatch.setattr(FactsState, "compact_due", lambda self: len(self.deltas()) >= 1)
     scen = tmp_path / "scen"
@@ -79,8 +85,14 @@ def test_incremental_with_stored_facts_equals_recomputation(
     got, facts = {}, {}
     for label in ("scoped", "recomputed"):
         ws = Workspace.init(tmp_path / label, internal=["10.0.0.0/8"], tenant="ministry")
+        if large and label == "scoped":
+            with (ws.root / CONFIG_NAME).open("a", encoding="utf-8") as fh:
+                fh.write("\n[detect.buckets]\nmax_rows = 1\nbucket_rows = 40000\n")
+            ws = Workspace.open(ws.root)
+        flows = FlowState(ws.state_dir, "ministry", {"internal": ["10.0.0.0/8"], "allow_servers": [], "allow_hosts": []})
         ingest.ingest_paths(ws, [tmp_path / "head"])
         assert analyze(ws).mode == "full"
+        assert flows.exists() == (large and label == "scoped")
         assert list((ws.state_dir / "analyze").rglob("host_servers-*.parquet"))
         assert list((ws.state_dir / "analyze").rglob("dns_pairs-*.parquet"))
         if label == "scoped":  # two incremental runs: each adds its new facts to the stored ones
@@ -89,6 +101,10 @@ def test_incremental_with_stored_facts_equals_recomputation(
             assert list((ws.state_dir / "analyze").rglob("host_servers-*.delta-1.parquet"))
             ingest.ingest_paths(ws, [tmp_path / "tail-2"])
             res = analyze(ws)
+            cuts = [s["cut"] for s in flows.segments()]
+            assert len(cuts) == (3 if large else 0)  # the full run's flows and the window of each run
+            if large:
+                assert cuts[0] is None and cuts[1] < cuts[2] < res.since.timestamp()
             deltas = sorted(p.name.split(".", 1)[1] for p in (ws.state_dir / "analyze").rglob("*.delta-*.parquet"))
             assert deltas == ([] if compact else ["delta-1.parquet", "delta-1.parquet", "delta-2.parquet",
                                                   "delta-2.parquet"])

@@ -72,15 +72,24 @@ def outbound_named(ctx: Context, with_names: bool = True) -> Any:
     ``epoch`` (whole seconds) and ``t`` (seconds with milliseconds: Spark cannot extract microseconds); no timestamp column (the
     times as numbers are what detectors compute with). Built once per run."""
     if "outbound_named" not in ctx._cached:
-        flows = ctx.cached("outbound_named", lambda: named_flows(ctx, group_tls=False))
-        # TLS joined without grouping by uid (see _join_names_ungrouped) is right when no flow met two TLS
-        # records: then the flows' uids are as unique as the connections' (distinct 64-bit hashes: a collision
-        # can only fail the check). Otherwise (repeated TLS uids, or repeated connection records) the flows are
-        # rebuilt with the TLS log grouped by uid, which is right for any data.
-        check = flows.aggregate(n=flows.uid.count(), u=uid_hash(flows.uid).nunique()).to_pyarrow().to_pylist()[0]
-        if int(check["n"] or 0) != int(check["u"] or 0):
-            ctx.rebuild("outbound_named", lambda: named_flows(ctx, group_tls=True))
+        use_flows(ctx, lambda: named_flows(ctx, group_tls=False))
     return ctx._cached["outbound_named"]
+
+
+def use_flows(ctx: Context, build: Any) -> bool:
+    """Make ``build()`` (flows joined without grouping TLS by uid) this run's :func:`outbound_named`, checked:
+    False when they had to be rebuilt from the lake.
+
+    TLS joined without grouping by uid (see _join_names_ungrouped) is right when no flow met two TLS records: then
+    the flows' uids are as unique as the connections' (distinct 64-bit hashes: a collision can only fail the
+    check). Otherwise (repeated TLS uids, or repeated connection records) the flows are rebuilt with the TLS log
+    grouped by uid, which is right for any data."""
+    flows = ctx.cached("outbound_named", build)
+    check = flows.aggregate(n=flows.uid.count(), u=uid_hash(flows.uid).nunique()).to_pyarrow().to_pylist()[0]
+    if int(check["n"] or 0) == int(check["u"] or 0):
+        return True
+    ctx.rebuild("outbound_named", lambda: named_flows(ctx, group_tls=True))
+    return False
 
 
 def named_flows(ctx: Context, group_tls: bool) -> Any:

@@ -93,9 +93,12 @@ class Engine:
             self._create_table(name, TABLES[name].empty_table())
 
     def parquet_view(self, name: str, paths: list[Path]) -> Any:
-        """A view of this engine over Parquet files (stored analysis state), read when queried."""
+        """A view of this engine over Parquet files (stored analysis state), read when queried; folder names such
+        as ``bucket=3`` are not read as columns."""
         quoted = ", ".join(sql_string(p) for p in paths)
-        self.con.raw_sql(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{quoted}])')
+        self.con.raw_sql(
+            f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet([{quoted}], hive_partitioning = false)'
+        )
         return self.con.table(name)
 
     # -- use -------------------------------------------------------------------------------------------------

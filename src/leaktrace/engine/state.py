@@ -44,10 +44,8 @@ class FactsState:
     ) -> None:
         self.name = name
         self.max_deltas = max_deltas
-        raw = json.dumps({"v": FORMAT_VERSION, **settings}, sort_keys=True)
-        self.fingerprint = hashlib.sha1(raw.encode()).hexdigest()[:12]
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in tenant)
-        self.folder = state_dir / "analyze" / safe
+        self.fingerprint = settings_fingerprint(settings, FORMAT_VERSION)
+        self.folder = tenant_folder(state_dir, tenant)
         self.path = self.folder / f"{name}-{self.fingerprint}.parquet"
 
     def exists(self) -> bool:
@@ -94,6 +92,18 @@ class FactsState:
     def clear(self) -> None:
         for old in self.folder.glob(f"{self.name}-*.parquet") if self.folder.exists() else []:
             old.unlink(missing_ok=True)
+
+
+def settings_fingerprint(settings: dict[str, Any], version: int) -> str:
+    """A short digest of the settings that shape stored state, and of its format version."""
+    raw = json.dumps({"v": version, **settings}, sort_keys=True)
+    return hashlib.sha1(raw.encode()).hexdigest()[:12]
+
+
+def tenant_folder(state_dir: Path, tenant: str) -> Path:
+    """Where the analysis state of ``tenant`` lives (the name made safe for a path)."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in tenant)
+    return state_dir / "analyze" / safe
 
 
 def _delta_number(path: Path) -> int:

@@ -21,6 +21,7 @@ old finding. When indicators were added since the last run, the indicator detect
 from __future__ import annotations
 
 import gc
+import math
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,13 +33,20 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from leaktrace.detect.base import Context, Finding
-from leaktrace.detect.common import host_servers, host_servers_of, merge_host_servers, outbound_named
+from leaktrace.detect.common import (
+    host_servers,
+    host_servers_of,
+    merge_host_servers,
+    outbound_named,
+    use_flows,
+)
 from leaktrace.detect.dns_facts import dns_pairs, dns_pairs_of, merge_dns_pairs, recent_dns_queries
 from leaktrace.detect.registry import detectors
 from leaktrace.engine import Engine
 from leaktrace.engine.state import FactsState
 from leaktrace.incidents.buckets import BucketParams, FlowBuckets, bucket_count
 from leaktrace.incidents.db import IncidentRow, RunRow
+from leaktrace.incidents.flow_state import FlowState, window_and_scoped_flows
 from leaktrace.incidents.hosts import host_names
 from leaktrace.incidents.scoring import IncidentParams
 from leaktrace.incidents.store import Store
@@ -122,6 +130,25 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def keep_flows(
+    state: FlowState, engine: Any, mode: str, since: datetime | None, buckets: FlowBuckets | None,
+    window: tuple[Any, int] | None,
+) -> None:
+    """Keep the named flows for the next incremental run (see flow_state.py): a full run keeps its host buckets
+    (written anyway on a large lake), an incremental run its window; a run that added records and keeps
+    neither drops the stored flows, which would otherwise miss those records."""
+    if mode == "full":
+        if buckets is not None:
+            state.adopt(buckets.folder)
+        else:
+            state.clear()
+    elif mode == "incremental" and since is not None:
+        if window is not None:
+            state.append(engine.con, *window)
+        else:
+            state.clear()
+
+
 def save_facts(
     state: FactsState, parts: tuple[Any, Any] | None, whole: Callable[[], Any], merge: Callable[[Any, Any], Any]
 ) -> None:
@@ -174,11 +201,8 @@ def _analyze(
             mode = "unchanged"
     eng = engine or Engine.for_lake(lake, tenant)
     ctx = make_context(ws, eng, tenant, store, since)
-    facts = FactsState(
-        ws.state_dir,
-        tenant,
-        {"internal": ctx.internal, "allow_servers": ctx.allow_servers, "allow_hosts": ctx.allow_hosts},
-    )
+    settings = {"internal": ctx.internal, "allow_servers": ctx.allow_servers, "allow_hosts": ctx.allow_hosts}
+    facts = FactsState(ws.state_dir, tenant, settings)
     dns_facts = FactsState(
         ws.state_dir,
         tenant,
@@ -187,10 +211,18 @@ def _analyze(
     )
     use_facts = engine is None and mode != "unchanged"  # state only with the lake's own engine
     new_facts: dict[str, tuple[Any, Any]] = {}  # (stored facts, facts of the new records)
+    bp = ws.config.detector_params("buckets", BucketParams)  # defaults when the section is absent
+    flow_state = FlowState(ws.state_dir, tenant, settings)
+    window: tuple[Any, int] | None = None  # flows of the records from a cut on, kept as the next segment
     if use_facts and mode == "incremental" and since is not None:
         stored = facts.load(eng)
         if stored is not None:
             ctx.scoped = True  # outbound flows of hosts with new records only; facts of all history
+            if flow_state.exists():  # their history from the stored flows (see flow_state.py)
+                cut = int(since.timestamp()) - math.ceil(bp.tls_margin_s)
+                recent, scoped = window_and_scoped_flows(ctx, flow_state, cut)
+                if use_flows(ctx, lambda: scoped):
+                    window = (recent, cut)
             flows = outbound_named(ctx)
             # the second of ``since`` on: records counted again change nothing (readers take distinct counts,
             # minima and maxima)
@@ -210,7 +242,6 @@ def _analyze(
     all_findings: list[Finding] = []
     buckets = None
     if use_facts and mode == "full":  # a large lake: the flow detectors run per host bucket (see buckets.py)
-        bp = ws.config.detector_params("buckets", BucketParams)  # defaults when the section is absent
         n = bucket_count(lake.row_counts(tenant).get("conn", 0), bp)
         if n > 1:
             buckets = FlowBuckets(ctx, lake.root.parent / "tmp" / "flow-buckets", n, bp)
@@ -252,14 +283,17 @@ def _analyze(
                 for bctx in buckets.contexts():
                     for name, det in per_bucket:
                         run(name, det, bctx)
-            finally:
+            except BaseException:
                 buckets.remove()
+                raise
         for done in writes:
             done.result()  # a failed write raises here
     if use_facts and (mode == "full" or "host_servers" in new_facts or not facts.exists()):
         save_facts(facts, new_facts.get("host_servers"), lambda: host_servers(ctx), merge_host_servers)
     if use_facts and (mode == "full" or "dns_pairs" in new_facts or not dns_facts.exists()):
         save_facts(dns_facts, new_facts.get("dns_pairs"), lambda: dns_pairs(ctx), merge_dns_pairs)
+    if use_facts:
+        keep_flows(flow_state, eng, mode, since, buckets, window)
     touched = None if mode == "full" else {f.src_ip for f in all_findings}
     before = incidents_before(ws, store, tenant)  # None unless [notify] has targets
     result.incidents = store.regroup(tenant, incident_params(ws), host_names(ws, eng), hosts=touched)

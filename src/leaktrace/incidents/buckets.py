@@ -64,22 +64,24 @@ def bucket_count(conn_rows: int, p: BucketParams) -> int:
     return 1 if conn_rows <= p.max_rows else math.ceil(conn_rows / p.bucket_rows)
 
 
-class _SliceEngine:
-    """The engine with ``conn`` limited to one time slice, ``tls`` to the slice and a margin after it, and
-    ``http`` to the uids whose first request falls there (from ``http_first``: one row per uid with its largest
-    non-blank host, as the name join takes it, and the time of its first request)."""
+class SliceEngine:
+    """The engine with ``conn`` limited to one time slice (``hi`` None: from ``lo`` on), ``tls`` to the slice and
+    a margin after it, and ``http`` to the uids whose first request falls there (``http``: the HTTP log, or
+    ``http_first``: one row per uid with its largest non-blank host, as the name join takes it, and the time of
+    its first request)."""
 
-    def __init__(self, engine: Any, http_first: Any, lo: datetime, hi: datetime, margin: timedelta) -> None:
-        self._engine, self._http = engine, http_first
+    def __init__(self, engine: Any, http: Any, lo: datetime, hi: datetime | None, margin: timedelta) -> None:
+        self._engine, self._http = engine, http
         self._lo, self._hi, self._margin = lo, hi, margin
 
     def table(self, name: str) -> Any:
         t = self._http if name == "http" else self._engine.table(name)
-        if name == "conn":
-            return t.filter((t.ts >= self._lo) & (t.ts < self._hi))
-        if name in ("tls", "http"):
-            return t.filter((t.ts >= self._lo) & (t.ts < self._hi + self._margin))
-        return t
+        if name not in ("conn", "tls", "http"):
+            return t
+        t = t.filter(t.ts >= self._lo)
+        if self._hi is None:
+            return t
+        return t.filter(t.ts < (self._hi if name == "conn" else self._hi + self._margin))
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(self._engine, attr)
@@ -124,7 +126,7 @@ class FlowBuckets:
             margin = timedelta(seconds=self.p.tls_margin_s)
             http = _http_first(self.ctx)
             for n, (lo, hi) in enumerate(_slices(self.ctx, self.p.slice_hours)):
-                sctx = self.ctx.fork(engine=_SliceEngine(self.ctx.engine, http, lo, hi, margin), cache=False)
+                sctx = self.ctx.fork(engine=SliceEngine(self.ctx.engine, http, lo, hi, margin), cache=False)
                 flows = named_flows(sctx, group_tls)
                 flows = flows.mutate(bucket=host_bucket(flows.src_ip, self.buckets))
                 sql = self.con.compile(flows)
