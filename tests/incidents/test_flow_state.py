@@ -43,14 +43,14 @@ def test_segments_supersede_older_flows_from_their_cut(tmp_path: Path) -> None:
     assert read(state, engine, 35) == ["base10", "base20", "base30"]  # before the cut only; no bucket column
     assert state.read(engine, 35).columns == ("uid", "src_ip", "t")  # type: ignore[union-attr]
 
-    state.append(engine.con, window(engine, "w1-", [25.0, 30.0, 36.0, 45.0]), cut=25)
+    state.append(window(engine, "w1-", [25.0, 30.0, 36.0, 45.0]), cut=25)
     assert read(state, engine, 40) == ["base10", "base20", "w1-25", "w1-30", "w1-36"]
-    state.append(engine.con, window(engine, "w2-", [33.0, 50.0]), cut=33)
+    state.append(window(engine, "w2-", [33.0, 50.0]), cut=33)
     assert [s["cut"] for s in state.segments()] == [None, 25, 33]
     assert read(state, engine, 60) == ["base10", "base20", "w1-25", "w1-30", "w2-33", "w2-50"]
 
     # a window from an earlier cut (older records ingested late) supersedes both later windows entirely
-    state.append(engine.con, window(engine, "w3-", [15.0, 30.0]), cut=15)
+    state.append(window(engine, "w3-", [15.0, 30.0]), cut=15)
     assert [s["cut"] for s in state.segments()] == [None, 15]
     assert sorted(p.name for p in state.folder.iterdir() if p.is_dir()) == ["seg-00000", "seg-00003"]
     assert read(state, engine, 60) == ["base10", "w3-15", "w3-30"]
@@ -65,4 +65,4 @@ def test_append_needs_a_full_run_first(tmp_path: Path) -> None:
     engine = Engine.from_arrow({})
     state = FlowState(tmp_path / "state", "ministry", SETTINGS)
     with pytest.raises(FileNotFoundError):
-        state.append(engine.con, window(engine, "w", [1.0]), cut=0)
+        state.append(window(engine, "w", [1.0]), cut=0)

@@ -72,7 +72,7 @@ class FactsState:
         """Whether the next write should be a merged base (:meth:`save`) rather than another delta."""
         return len(self.deltas()) >= self.max_deltas
 
-    def save(self, data: pa.Table) -> None:
+    def save(self, data: Any) -> None:
         """Replace the stored facts with ``data`` (atomically); deltas and facts stored under other settings are
         removed."""
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -81,7 +81,7 @@ class FactsState:
             if old != self.path:
                 old.unlink(missing_ok=True)
 
-    def append(self, data: pa.Table) -> None:
+    def append(self, data: Any) -> None:
         """Add ``data`` (the facts of new records) as the next delta file (atomically). A base must exist."""
         if not self.exists():
             raise FileNotFoundError(self.path)
@@ -111,7 +111,12 @@ def _delta_number(path: Path) -> int:
     return int(path.name.rsplit("-", 1)[1].split(".")[0])
 
 
-def _write_atomic(data: pa.Table, path: Path) -> None:
+def _write_atomic(data: Any, path: Path) -> None:
+    """``data`` (an Arrow table, or an Ibis expression, which its engine writes: DuckDB copies it in parallel, with
+    no round trip through Python) as ``path``, replaced in one step."""
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(data, tmp)
+    if isinstance(data, pa.Table):
+        pq.write_table(data, tmp)
+    else:
+        data.to_parquet(tmp)
     tmp.replace(path)

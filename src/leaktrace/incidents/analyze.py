@@ -131,7 +131,7 @@ def gc_paused() -> Iterator[None]:
 
 
 def keep_flows(
-    state: FlowState, engine: Any, mode: str, since: datetime | None, buckets: FlowBuckets | None,
+    state: FlowState, mode: str, since: datetime | None, buckets: FlowBuckets | None,
     window: tuple[Any, int] | None,
 ) -> None:
     """Keep the named flows for the next incremental run (see flow_state.py): a full run keeps its host buckets
@@ -144,7 +144,7 @@ def keep_flows(
             state.clear()
     elif mode == "incremental" and since is not None:
         if window is not None:
-            state.append(engine.con, *window)
+            state.append(*window)
         else:
             state.clear()
 
@@ -156,11 +156,11 @@ def save_facts(
     read stored facts: the new facts become a delta file, or every ``max_deltas`` runs the base is rewritten
     merged; otherwise all facts of the run (``whole``) become the new base."""
     if parts is None or not state.exists():
-        state.save(whole().to_pyarrow())
+        state.save(whole())
     elif state.compact_due():
-        state.save(merge(*parts).to_pyarrow())
+        state.save(merge(*parts))
     else:
-        state.append(parts[1].to_pyarrow())
+        state.append(parts[1])
 
 
 def analyze(
@@ -293,7 +293,7 @@ def _analyze(
     if use_facts and (mode == "full" or "dns_pairs" in new_facts or not dns_facts.exists()):
         save_facts(dns_facts, new_facts.get("dns_pairs"), lambda: dns_pairs(ctx), merge_dns_pairs)
     if use_facts:
-        keep_flows(flow_state, eng, mode, since, buckets, window)
+        keep_flows(flow_state, mode, since, buckets, window)
     touched = None if mode == "full" else {f.src_ip for f in all_findings}
     before = incidents_before(ws, store, tenant)  # None unless [notify] has targets
     result.incidents = store.regroup(tenant, incident_params(ws), host_names(ws, eng), hosts=touched)

@@ -28,7 +28,6 @@ from typing import Any
 from leaktrace.detect.base import Context
 from leaktrace.detect.common import named_flows
 from leaktrace.detect.net import outbound_conn
-from leaktrace.engine import sql_string
 from leaktrace.engine.state import settings_fingerprint, tenant_folder
 from leaktrace.incidents.buckets import SliceEngine
 
@@ -89,17 +88,17 @@ class FlowState:
             out = out.union(p)
         return out
 
-    def append(self, con: Any, flows: Any, cut: int) -> None:
-        """Keep ``flows`` (the flows of the records from ``cut`` on, an expression of the DuckDB connection
-        ``con``) as the next segment; segments it supersedes entirely are removed. The manifest is replaced last,
-        so a crash before leaves the stored flows as they were."""
+    def append(self, flows: Any, cut: int) -> None:
+        """Keep ``flows`` (the flows of the records from ``cut`` on, an Ibis table) as the next segment; segments
+        it supersedes entirely are removed. The manifest is replaced last, so a crash before leaves the stored
+        flows as they were."""
         segs = self.segments()
         if not segs:
             raise FileNotFoundError(self.folder / MANIFEST)
         n = max(int(s["dir"].split("-")[1]) for s in segs) + 1
         name = f"seg-{n:05d}"
         (self.folder / name).mkdir()
-        con.raw_sql(f"COPY ({con.compile(flows)}) TO {sql_string(self.folder / name / 'flows.parquet')} (FORMAT parquet)")
+        flows.to_parquet(self.folder / name / "flows.parquet")
         keep = [s for s in segs if s["cut"] is None or int(s["cut"]) < cut]
         self._write_manifest([*keep, {"dir": name, "cut": int(cut)}])
         for s in segs:
