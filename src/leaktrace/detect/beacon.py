@@ -331,16 +331,32 @@ class Beacon:
         hs = hs.filter(hs.ja3.notnull())
         counts = hs.group_by("ja3").aggregate(dsts=hs.dst_ip.nunique())
         rare_ja3 = counts.filter(counts.dsts <= p.rare_signature_max_dsts).select("ja3")
+        # from the facts: once per run; a table, so that the engine joins the flows against it (it is small)
+        rare_ja3 = ctx.cached("beacon_rare_ja3", lambda: rare_ja3)
         flows = outbound_named(ctx)
-        hits = [flows.semi_join(rare_ja3, "ja3").select("src_ip", "dst_ip", "name").distinct()]
+        hits = flows.semi_join(rare_ja3, "ja3").select("src_ip", "dst_ip", "name").distinct()
+        _add_pairs(out, hits.to_pyarrow().to_pylist())
+        # the HTTP log only: once per run, also when the flows are read per host bucket
+        ua = ctx.memo("beacon_rare_user_agents", lambda: self._rare_user_agent_pairs(ctx, p))
+        out["dst_ip"] |= ua["dst_ip"]
+        out["name"] |= ua["name"]
+        return out
+
+    @staticmethod
+    def _rare_user_agent_pairs(ctx: Context, p: BeaconParams) -> dict[str, set[tuple[str, str]]]:
         http = ctx.engine.table("http")
         t = http.filter(http.user_agent.notnull() & (http.user_agent != "") & (http.user_agent != "-"))
         counts = t.group_by("user_agent").aggregate(dsts=t.dst_ip.nunique())
         rare = counts.filter(counts.dsts <= p.rare_signature_max_dsts)
-        hits.append(t.join(rare, "user_agent").select("src_ip", "dst_ip", name=t.host.lower()).distinct())
-        for h in hits:
-            for r in h.to_pyarrow().to_pylist():
-                out["dst_ip"].add((r["src_ip"], r["dst_ip"]))
-                if r["name"]:
-                    out["name"].add((r["src_ip"], r["name"]))
+        hits = t.join(rare, "user_agent").select("src_ip", "dst_ip", name=t.host.lower()).distinct()
+        out: dict[str, set[tuple[str, str]]] = {"dst_ip": set(), "name": set()}
+        _add_pairs(out, hits.to_pyarrow().to_pylist())
         return out
+
+
+def _add_pairs(out: dict[str, set[tuple[str, str]]], rows: list[dict[str, Any]]) -> None:
+    """(host, destination IP) and (host, name) pairs of ``rows`` into ``out``."""
+    for r in rows:
+        out["dst_ip"].add((r["src_ip"], r["dst_ip"]))
+        if r["name"]:
+            out["name"].add((r["src_ip"], r["name"]))

@@ -69,6 +69,8 @@ class NoDns:
         dns = ctx.engine.table("dns")
         seen = dns.group_by("src_ip").aggregate(nq=dns.count())
         seen = seen.filter(seen.nq >= p.min_host_queries).select("src_ip")
+        # DNS only: shared by host buckets; a table, so that the engine knows it is small (one row per client)
+        seen = ctx.cached("no_dns_clients", lambda: seen)
         answered = dns.filter(dns.answers.notnull() & (dns.answers != ""))
         ans = answered.select(
             src_ip=answered.src_ip, a=answered.answers.split(",").unnest(), t=epoch(answered.ts)
