@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
+
 from leaktrace.detect.base import Context
 from leaktrace.detect.common import epoch, recent_records
 from leaktrace.detect.domains import registered_domain_expr
@@ -17,6 +19,7 @@ from leaktrace.detect.net import is_internal, split_allowlist
 
 # the DNS columns the DNS detectors and facts read (the rest of the log is not carried through the name join)
 QUERY_COLUMNS = ("ts", "uid", "src_ip", "dst_ip", "query", "qtype", "answers")
+ANSWER_QTYPES = ["TXT", "NULL", "16", "10"]  # the query types whose answers :func:`dns_queries` keeps
 
 
 def recent_dns_queries(ctx: Context) -> Any:
@@ -43,6 +46,8 @@ def _dns_queries(ctx: Context, hosts: Any, recent: bool = False) -> Any:
         dns = dns.semi_join(hosts, "src_ip")
     dns = dns.filter(is_internal(dns.src_ip, ctx.internal) & dns.query.notnull())
     dns = dns.select(*QUERY_COLUMNS)
+    # answers are read for TXT/NULL only (DNS payloads); the A/AAAA answers of most queries are not carried
+    dns = dns.mutate(answers=ibis.cases((dns.qtype.upper().isin(ANSWER_QTYPES), dns.answers), else_=ibis.null("string")))
     names = dns.select("query").distinct()
     q = names.query.lower().re_replace(r"\.$", "")
     names = names.mutate(q=q, reg=registered_domain_expr(q))

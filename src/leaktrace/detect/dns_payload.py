@@ -31,12 +31,12 @@ from pydantic import Field
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
 from leaktrace.detect.common import prevalence_modifier, since_epoch
+from leaktrace.detect.dns_facts import ANSWER_QTYPES as PAYLOAD_QTYPES  # the answers dns_queries keeps
 from leaktrace.detect.dns_facts import dns_pairs, dns_queries, new_dns_clients
 from leaktrace.detect.domains import common_zone, shannon_entropy
 from leaktrace.detect.net import split_allowlist
 from leaktrace.detect.registry import detectors
 
-PAYLOAD_QTYPES = ["TXT", "NULL", "16", "10"]
 IGNORED_LABELS = ("_domainkey", "_dmarc", "_spf", "_acme-challenge", "_mta-sts", "_smtp._tls")
 _ZEEK_TXT = re.compile(r"^TXT \d+ ")  # Zeek writes a TXT answer as "TXT <length> <text>"
 _ALPHABET = re.compile(r"[A-Za-z0-9+/=_\-]")

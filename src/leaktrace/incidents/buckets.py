@@ -133,7 +133,10 @@ class FlowBuckets:
                 flows = flows.mutate(bucket=host_bucket(flows.src_ip, self.buckets))
                 sql = self.con.compile(flows)
                 self.con.raw_sql(
-                    f"COPY ({sql}) TO {sql_string(self.folder)} (FORMAT parquet, PARTITION_BY (bucket), "
+                    # uncompressed: the detectors read each bucket's files several times; the full run is ≈ 2 %
+                    # faster than with Snappy, the files (kept as flow_state) ≈ 1.4x larger
+                    f"COPY ({sql}) TO {sql_string(self.folder)} (FORMAT parquet, COMPRESSION uncompressed, "
+                    "PARTITION_BY (bucket), "
                     f"OVERWRITE_OR_IGNORE, FILENAME_PATTERN 's{n:05d}_{{i}}')"
                 )
             if not self._has_files():
