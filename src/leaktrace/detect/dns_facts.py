@@ -96,3 +96,25 @@ def new_dns_clients(ctx: Context) -> Any:
         return None
     raw = ctx.engine.table("dns")
     return recent_records(ctx, raw).select("src_ip").distinct()
+
+
+def first_answers_of(dns: Any, scope: str) -> Any:
+    """When each address was first given in a DNS answer, from the DNS records ``dns``: per answered address
+    ``a`` (``scope`` "org") or per client and address (``scope`` "host"), the epoch of the earliest answer
+    (``first_resolved``). What the no-DNS detector compares connections with. Mergeable (minima), so it is kept as
+    state: incremental runs add the answers of their new records instead of splitting every answer again."""
+    answered = dns.filter(dns.answers.notnull() & (dns.answers != ""))
+    ans = answered.select(src_ip=answered.src_ip, a=answered.answers.split(",").unnest(), t=epoch(answered.ts))
+    keys = ["a"] if scope == "org" else ["src_ip", "a"]
+    return ans.group_by(keys).aggregate(first_resolved=ans.t.min())
+
+
+def merge_first_answers(a: Any, b: Any) -> Any:
+    u = a.union(b)
+    keys = [c for c in u.columns if c != "first_resolved"]
+    return u.group_by(keys).aggregate(first_resolved=u.first_resolved.min())
+
+
+def first_answers(ctx: Context, scope: str) -> Any:
+    """:func:`first_answers_of` all DNS history (built once per run; preset from state on incremental runs)."""
+    return ctx.cached("dns_first_answers", lambda: first_answers_of(ctx.engine.table("dns"), scope))

@@ -23,7 +23,8 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
-from leaktrace.detect.common import dst_hosts, epoch, outbound_named, outbound_population, since_epoch
+from leaktrace.detect.common import dst_hosts, outbound_named, outbound_population, since_epoch
+from leaktrace.detect.dns_facts import first_answers
 from leaktrace.detect.registry import detectors
 
 IGNORED_PORTS = [53, 123, 67, 68, 137, 138, 5353, 5355, 1900, 853]
@@ -71,14 +72,8 @@ class NoDns:
         seen = seen.filter(seen.nq >= p.min_host_queries).select("src_ip")
         # DNS only: shared by host buckets; a table, so that the engine knows it is small (one row per client)
         seen = ctx.cached("no_dns_clients", lambda: seen)
-        answered = dns.filter(dns.answers.notnull() & (dns.answers != ""))
-        ans = answered.select(
-            src_ip=answered.src_ip, a=answered.answers.split(",").unnest(), t=epoch(answered.ts)
-        )
-        if p.scope == "org":  # resolved by anyone in the organisation (caches, proxies, other clients)
-            resolved = ans.group_by("a").aggregate(first_resolved=ans.t.min())
-        else:
-            resolved = ans.group_by(["src_ip", "a"]).aggregate(first_resolved=ans.t.min())
+        resolved = first_answers(ctx, p.scope)  # resolved by anyone in the organisation (caches, proxies, other
+        # clients) or, scope "host", by this host
         resolved = resolved.mutate(a=resolved.a.strip())
         resolved = ctx.cached(f"no_dns_resolved_{p.scope}", lambda: resolved)  # DNS only: shared by host buckets
         flows = outbound_named(ctx, with_names=False)

@@ -38,9 +38,19 @@ from leaktrace.detect.common import (
     host_servers_of,
     merge_host_servers,
     outbound_named,
+    recent_records,
     use_flows,
 )
-from leaktrace.detect.dns_facts import dns_pairs, dns_pairs_of, merge_dns_pairs, recent_dns_queries
+from leaktrace.detect.dns_facts import (
+    dns_pairs,
+    dns_pairs_of,
+    first_answers,
+    first_answers_of,
+    merge_dns_pairs,
+    merge_first_answers,
+    recent_dns_queries,
+)
+from leaktrace.detect.no_dns import NoDnsParams
 from leaktrace.detect.registry import detectors
 from leaktrace.engine import Engine
 from leaktrace.engine.state import FactsState
@@ -209,6 +219,8 @@ def _analyze(
         {"internal": ctx.internal, "allow_servers": ctx.allow_servers},
         name="dns_pairs",
     )
+    scope = ws.config.detector_params("no_dns", NoDnsParams).scope
+    answer_facts = FactsState(ws.state_dir, tenant, {"scope": scope}, name="dns_first_answers")
     use_facts = engine is None and mode != "unchanged"  # state only with the lake's own engine
     new_facts: dict[str, tuple[Any, Any]] = {}  # (stored facts, facts of the new records)
     bp = ws.config.detector_params("buckets", BucketParams)  # defaults when the section is absent
@@ -237,6 +249,13 @@ def _analyze(
             new_facts["dns_pairs"] = (stored_dns, new_dns)
             ctx.memo("dns_pairs", lambda: stored_dns.union(new_dns))
             ctx.stored.add("dns_pairs")  # DNS history of the clients with new queries only
+        stored_answers = answer_facts.load(eng)
+        if stored_answers is not None:
+            new_answers = ctx.cached(
+                "dns_first_answers_new", lambda: first_answers_of(recent_records(ctx, eng.table("dns")), scope)
+            )
+            new_facts["dns_first_answers"] = (stored_answers, new_answers)
+            ctx.cached("dns_first_answers", lambda: merge_first_answers(stored_answers, new_answers))
     names = only or detectors.names()
     result = AnalysisResult(mode=mode, since=since, seconds=0.0, findings=0)
     all_findings: list[Finding] = []
@@ -249,6 +268,7 @@ def _analyze(
                 progress("flow buckets")
             buckets.write()
             buckets.prepare_facts()
+            first_answers(ctx, scope)  # in the run's context, shared by the buckets and stored at the end
     # each detector's findings are stored by one writer thread while the next detector runs (the engine
     # releases the GIL while it computes); upserts are by key, so a run that fails half-way stores nothing
     # twice and the next run redoes it (the run is recorded only at the end)
@@ -292,6 +312,10 @@ def _analyze(
         save_facts(facts, new_facts.get("host_servers"), lambda: host_servers(ctx), merge_host_servers)
     if use_facts and (mode == "full" or "dns_pairs" in new_facts or not dns_facts.exists()):
         save_facts(dns_facts, new_facts.get("dns_pairs"), lambda: dns_pairs(ctx), merge_dns_pairs)
+    if use_facts and (mode == "full" or "dns_first_answers" in new_facts or not answer_facts.exists()):
+        save_facts(
+            answer_facts, new_facts.get("dns_first_answers"), lambda: first_answers(ctx, scope), merge_first_answers
+        )
     if use_facts:
         keep_flows(flow_state, mode, since, buckets, window)
     touched = None if mode == "full" else {f.src_ip for f in all_findings}

@@ -46,7 +46,7 @@ from leaktrace.engine import sql_string
 RUN_WIDE = (
     "host_servers", "server_stats", "outbound_bounds", "dst_hosts", "ja3_hosts", "no_dns_resolved_org",
     "no_dns_resolved_host", "no_dns_clients", "beacon_rare_user_agents",
-    "beacon_rare_ja3",
+    "beacon_rare_ja3", "dns_first_answers",
 )
 
 
