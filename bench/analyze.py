@@ -197,6 +197,7 @@ def main() -> None:
             work = a.out / f"ws-{label}"
             shutil.rmtree(work, ignore_errors=True)
             shutil.copytree(a.out / "ws0", work)
+            os.sync()  # the copy written out before the measured runs, not while they run
             r = child(src, work, a.out / "tail")
             shutil.rmtree(work, ignore_errors=True)
             results[label].append(r)
