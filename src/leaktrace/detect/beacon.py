@@ -48,6 +48,7 @@ from pydantic import Field
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, clamp, to_dt
 from leaktrace.detect.common import (
+    arg_max,
     host_bucket,
     host_servers,
     outbound_bounds,
@@ -183,7 +184,7 @@ class Beacon:
             sizes=part.size.collect(),
             bytes_out=part.bo.sum(),
             bytes_in=part.bi.sum(),
-            other=(part.name if key == "dst_ip" else part.dst_ip).argmax(part.bo),
+            other=arg_max(part.name if key == "dst_ip" else part.dst_ip, part.bo, part.uid),
         )
         grouped = grouped.join(pairs.select("src_ip", key, "hosts", "server_first"), ["src_ip", key])
         data = grouped.to_pyarrow()

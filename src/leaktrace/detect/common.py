@@ -243,6 +243,13 @@ def backend_name(expr: Any) -> str:
         return ""
 
 
+def arg_max(value: Any, by: Any, tie: Any) -> Any:
+    """``value`` of the row with the largest ``by``, of equal ones the one with the largest ``tie`` (a record's
+    uid). A plain arg-max picks among equal ``by`` in the order the engine reads rows, which differs between one
+    pass and host buckets (and may between runs on several threads): the record a finding cites would too."""
+    return value.argmax(ibis.struct({"by": by, "tie": tie}))
+
+
 def host_bucket(col: Any, n: int) -> Any:
     """0..n-1 from a hash of ``col`` (the engine's hash, non-negative modulo): hosts split into ``n`` groups."""
     return ((col.hash() % n) + n) % n

@@ -47,6 +47,7 @@ from pydantic import Field
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
 from leaktrace.detect.common import (
+    arg_max,
     ja3_hosts,
     outbound_named,
     outbound_population,
@@ -126,7 +127,7 @@ def _top_flows(
     )
     inside = flows.join(keys, ["src_ip", "server"])
     inside = inside.filter((inside.epoch >= inside.w_start) & (inside.epoch < inside.w_start + inside.w_size))
-    tops = inside.group_by(["src_ip", "server", "w_start", "w_size"]).aggregate(uid=inside.uid.argmax(inside.bo))
+    tops = inside.group_by(["src_ip", "server", "w_start", "w_size"]).aggregate(uid=arg_max(inside.uid, inside.bo, inside.uid))
     rec = flows.join(tops, ["src_ip", "server", "uid"])
     rec = rec.group_by(["src_ip", "server", "w_start", "w_size"]).aggregate(
         top_uid=rec.uid.max(), dst_ip=rec.dst_ip.max(), name=rec.name.max(), ja3=rec.ja3.max()

@@ -19,6 +19,7 @@ from pydantic import Field
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
 from leaktrace.detect.common import (
+    arg_max,
     dst_hosts,
     outbound_named,
     outbound_population,
@@ -84,7 +85,7 @@ class LongConnection:
         # the longest connection's record reference, for the (few) pairs that qualify only: an arg-max over a
         # string column of every flow cost more than the rest of the aggregation
         top = flows.semi_join(pairs, ["src_ip", "dst_ip"])
-        top = top.group_by(["src_ip", "dst_ip"]).aggregate(top_uid=top.uid.argmax(top.dur))
+        top = top.group_by(["src_ip", "dst_ip"]).aggregate(top_uid=arg_max(top.uid, top.dur, top.uid))
         pairs = pairs.left_join(top, ["src_ip", "dst_ip"]).drop("src_ip_right", "dst_ip_right")
         out = []
         for r in pairs.to_pyarrow().to_pylist():

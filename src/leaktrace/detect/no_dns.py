@@ -23,7 +23,7 @@ from pydantic import Field
 
 from leaktrace.config import Strict
 from leaktrace.detect.base import Context, Finding, aggregated_finding, clamp
-from leaktrace.detect.common import dst_hosts, outbound_named, outbound_population, since_epoch
+from leaktrace.detect.common import arg_max, dst_hosts, outbound_named, outbound_population, since_epoch
 from leaktrace.detect.dns_facts import first_answers
 from leaktrace.detect.registry import detectors
 
@@ -101,8 +101,8 @@ class NoDns:
                 last=j.epoch.max(),
                 bytes_out=j.bo.sum(),
                 bytes_in=j.bi.sum(),
-                port=j.dst_port.argmax(j.bo),
-                top_uid=j.uid.argmax(j.bo),
+                port=arg_max(j.dst_port, j.bo, j.uid),
+                top_uid=arg_max(j.uid, j.bo, j.uid),
             )
             .join(hosts, "dst_ip")
         )
