@@ -141,7 +141,10 @@ def gc_paused() -> Iterator[None]:
 
 
 def keep_flows(
-    state: FlowState, mode: str, since: datetime | None, buckets: FlowBuckets | None,
+    state: FlowState,
+    mode: str,
+    since: datetime | None,
+    buckets: FlowBuckets | None,
     window: tuple[Any, int] | None,
 ) -> None:
     """Keep the named flows for the next incremental run (see flow_state.py): a full run keeps its host buckets

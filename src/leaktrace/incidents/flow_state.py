@@ -97,7 +97,7 @@ class FlowState:
             raise FileNotFoundError(self.folder / MANIFEST)
         n = max(int(s["dir"].split("-")[1]) for s in segs) + 1
         name = f"seg-{n:05d}"
-        (self.folder / name).mkdir()
+        (self.folder / name).mkdir(exist_ok=True)  # left by a run that failed before its manifest
         flows.to_parquet(self.folder / name / "flows.parquet")
         keep = [s for s in segs if s["cut"] is None or int(s["cut"]) < cut]
         self._write_manifest([*keep, {"dir": name, "cut": int(cut)}])
