@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from leaktrace.errors import ConfigError, Location
+from leaktrace.errors import ConfigError, Location, UnknownTenantError
 from leaktrace.notify.settings import NotifySettings
 from leaktrace.report.settings import ReportSettings
 from leaktrace.respond.settings import RespondConfig
@@ -105,6 +105,23 @@ class Config(Strict):
             if t.name == tenant and t.internal:
                 return t.internal
         return self.network.internal
+
+    def tenant_names(self) -> list[str]:
+        """The configured tenants: every ``[[tenants]]`` name, and ``[ingest] default_tenant`` (always counts)."""
+        names = [t.name for t in self.tenants]
+        return names if self.ingest.default_tenant in names else [*names, self.ingest.default_tenant]
+
+    def check_tenant(self, name: str) -> str:
+        """``name`` if it is a configured tenant (:meth:`tenant_names`); otherwise :class:`UnknownTenantError`
+        naming it and the configured ones, so that a typo never creates or reads a tenant nobody configured."""
+        known = self.tenant_names()
+        if name not in known:
+            raise UnknownTenantError(
+                f"unknown tenant '{name}' (configured: {', '.join(known)}; "
+                "a new tenant needs a [[tenants]] entry in the configuration)",
+                Location(path=self.source_path, key="tenants"),
+            )
+        return name
 
     def detector_params(self, name: str, model: type[M]) -> M:
         """Validate ``[detect.<name>]`` against a detector's parameter model (unknown keys rejected)."""

@@ -74,6 +74,10 @@ class NotFoundError(LeaktraceError):
     """An incident, document or other object does not exist (for this tenant)."""
 
 
+class UnknownTenantError(NotFoundError):
+    """A tenant named by the user (``--tenant``) is not configured in the workspace (``[[tenants]]``)."""
+
+
 class AuthError(LeaktraceError):
     """No valid credentials: a missing, wrong or expired password, token or session (HTTP 401)."""
 

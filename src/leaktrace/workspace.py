@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import overload
 
 from leaktrace.config import CONFIG_NAME, Config, load_config, render_default_config
 from leaktrace.errors import Location, WorkspaceError
@@ -44,6 +45,16 @@ class Workspace:
     @property
     def tenant(self) -> str:
         return self.config.ingest.default_tenant
+
+    @overload
+    def check_tenant(self, name: str) -> str: ...
+    @overload
+    def check_tenant(self, name: None) -> None: ...
+
+    def check_tenant(self, name: str | None) -> str | None:
+        """A tenant given by the user, checked against the configuration (``None``, "not given", passes through):
+        one of the ``[[tenants]]`` or the default tenant, else :class:`~leaktrace.errors.UnknownTenantError`."""
+        return None if name is None else self.config.check_tenant(name)
 
     @classmethod
     def open(cls, root: Path | str | None = None) -> Workspace:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from leaktrace.cli.app import app, load_commands
+from leaktrace.config import CONFIG_NAME
 from leaktrace.documents.samples import make_docx
 from leaktrace.workspace import Workspace
 
@@ -41,6 +42,8 @@ def test_inventory_and_documents(tmp_path: Path) -> None:
 def test_inventory_of_one_tenant_is_invisible_to_another(tmp_path: Path) -> None:
     load_commands()
     ws = Workspace.init(tmp_path / "ws", tenant="ministry")
+    with (ws.root / CONFIG_NAME).open("a", encoding="utf-8") as f:  # the second tenant, configured
+        f.write('\n[[tenants]]\nname = "agency"\n')
     share = tmp_path / "share"
     share.mkdir()
     make_docx(share / "a.docx", ["職員名簿", "個人番号 123456789018"], header="機密性３情報")
@@ -55,7 +58,7 @@ def test_inventory_of_one_tenant_is_invisible_to_another(tmp_path: Path) -> None
         return [Path(d["path"]).name for d in json.loads(res.output)]
 
     assert listed("--tenant", "agency") == ["a.docx"]
-    assert listed() == [] and listed("--tenant", "other") == []  # the workspace's tenant (ministry) and others
+    assert listed() == [] and listed("--tenant", "ministry") == []  # the workspace's tenant sees none of agency's
     (share / "b.txt").write_text("機密性２\n", encoding="utf-8")
     res = runner.invoke(app, ["inventory", "-w", str(ws.root), str(share / "b.txt")])  # default: ministry
     assert res.exit_code == 0, res.output

@@ -71,6 +71,7 @@ def inventory(
     """Scan documents into a tenant's inventory: extract text, read sensitivity markings/labels, count personal
     data, fingerprint."""
     ws = open_workspace(workspace)
+    tenant = ws.check_tenant(tenant)
     records: list[DocumentRecord] = []
     with Inventory(ws, tenant) as inv:
         with Progress(TextColumn("[bold]inventory"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[mb]} MB"),
@@ -124,6 +125,7 @@ def documents(
 ) -> None:
     """List a tenant's document inventory (metadata only)."""
     ws = open_workspace(workspace)
+    tenant = ws.check_tenant(tenant)
     with Inventory(ws, tenant) as inv:
         recs = inv.all(level=level)
         owner = inv.tenant

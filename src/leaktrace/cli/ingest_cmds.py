@@ -67,11 +67,12 @@ def print_summary(summary: IngestSummary) -> None:
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders, .gz or .zip archives.")],
     workspace: WorkspaceOpt = None,
-    tenant: Annotated[str | None, typer.Option(help="Tenant the data belongs to.")] = None,
+    tenant: Annotated[str | None, typer.Option(help="Tenant the data belongs to (a configured one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest logs into the workspace's lake (idempotent: a source already ingested adds nothing)."""
     ws = open_workspace(workspace)
+    tenant = ws.check_tenant(tenant)
     summary = run_ingest(ws, paths, tenant=tenant, quiet=as_json)
     if as_json:
         print(json.dumps({
@@ -99,6 +100,7 @@ def stats(
 ) -> None:
     """Row counts per table and quarantined lines."""
     ws = open_workspace(workspace)
+    tenant = ws.check_tenant(tenant)
     lake = Lake(ws.lake_dir)
     counts = lake.row_counts(tenant)
     sources = lake.sources(tenant)

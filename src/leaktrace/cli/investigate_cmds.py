@@ -95,6 +95,7 @@ def investigate(
 ) -> None:
     """Which documents an incident probably took (with level and confidence), its timeline, and who acted."""
     ws = open_workspace(workspace)
+    tenant = ws.check_tenant(tenant)
     if incident_id:
         result = investigate_incident(ws, incident_id, tenant)
     elif host and server:

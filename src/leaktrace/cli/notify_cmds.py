@@ -102,6 +102,7 @@ def notifications(
 ) -> None:
     """The record of notifications: what was sent to whom, when, after how many attempts."""
     ws = open_workspace(workspace)
+    tenant = ws.check_tenant(tenant)
     rows = NotificationRecord.for_workspace(ws).list(incident_id=incident, tenant=tenant, limit=limit)
     if as_json:
         typer.echo(json.dumps([notification_json(r) for r in rows], ensure_ascii=False, indent=2))

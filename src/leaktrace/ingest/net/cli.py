@@ -36,6 +36,7 @@ def run_collect_netflow(workspace: Path | None, listen: str, flush_seconds: floa
     from leaktrace.workspace import Workspace
 
     ws = Workspace.open(workspace)
+    tenant = ws.check_tenant(tenant)
     host, port = parse_listen(listen)
 
     def printed(key: str, rows: dict[str, int]) -> None:
@@ -65,6 +66,7 @@ def run_capture(workspace: Path | None, interface: str, flush_seconds: float = 1
     from leaktrace.workspace import Workspace
 
     ws = Workspace.open(workspace)
+    tenant = ws.check_tenant(tenant)
     spool = live_dir(ws) / f"collect-{(netns + '-') if netns else ''}{interface}"
     source = InterfaceSource(Lake(ws.lake_dir), interface, spool, tenant=tenant or ws.tenant,
                              sensor=ws.config.ingest.sensor, prefix=netns_prefix(netns))
