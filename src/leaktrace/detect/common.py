@@ -92,6 +92,12 @@ def use_flows(ctx: Context, build: Any) -> bool:
     return False
 
 
+def hosts_since(ctx: Context, conn: Any) -> Any:
+    """The internal hosts of outbound ``conn`` (see :func:`outbound_conn`) with records at or after ``ctx.since``:
+    whose flows an incremental run with stored facts reads."""
+    return conn.filter(conn.ts >= ctx.since).select("src_ip").distinct()
+
+
 def named_flows(ctx: Context, group_tls: bool) -> Any:
     """The expression behind :func:`outbound_named` (not cached, not checked): with ``group_tls`` the TLS log is
     grouped by uid before the join (right for any data), else joined as it is (right when its uids are unique)."""
@@ -99,7 +105,7 @@ def named_flows(ctx: Context, group_tls: bool) -> Any:
     touched = None
     if ctx.scoped and ctx.since is not None:
         # incremental run with stored population facts: only hosts with records since the last run
-        touched = conn.filter(conn.ts >= ctx.since).select("src_ip").distinct()
+        touched = hosts_since(ctx, conn)
         conn = conn.semi_join(touched, "src_ip")
     conn = conn.select(
         "ts",

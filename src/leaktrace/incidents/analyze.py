@@ -311,14 +311,14 @@ def _analyze(
                 raise
         for done in writes:
             done.result()  # a failed write raises here
-    if use_facts and (mode == "full" or "host_servers" in new_facts or not facts.exists()):
-        save_facts(facts, new_facts.get("host_servers"), lambda: host_servers(ctx), merge_host_servers)
-    if use_facts and (mode == "full" or "dns_pairs" in new_facts or not dns_facts.exists()):
-        save_facts(dns_facts, new_facts.get("dns_pairs"), lambda: dns_pairs(ctx), merge_dns_pairs)
-    if use_facts and (mode == "full" or "dns_first_answers" in new_facts or not answer_facts.exists()):
-        save_facts(
-            answer_facts, new_facts.get("dns_first_answers"), lambda: first_answers(ctx, scope), merge_first_answers
-        )
+    stores = (
+        (facts, lambda: host_servers(ctx), merge_host_servers),
+        (dns_facts, lambda: dns_pairs(ctx), merge_dns_pairs),
+        (answer_facts, lambda: first_answers(ctx, scope), merge_first_answers),
+    )
+    for state, whole, merge in stores:
+        if use_facts and (mode == "full" or state.name in new_facts or not state.exists()):
+            save_facts(state, new_facts.get(state.name), whole, merge)
     if use_facts:
         keep_flows(flow_state, mode, since, buckets, window)
     touched = None if mode == "full" else {f.src_ip for f in all_findings}

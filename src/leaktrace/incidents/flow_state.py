@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from leaktrace.detect.base import Context
-from leaktrace.detect.common import named_flows
+from leaktrace.detect.common import hosts_since, named_flows
 from leaktrace.detect.net import outbound_conn
 from leaktrace.engine.state import settings_fingerprint, tenant_folder
 from leaktrace.incidents.buckets import SliceEngine
@@ -121,7 +121,7 @@ def window_and_scoped_flows(ctx: Context, state: FlowState, cut: int) -> tuple[A
     conn = outbound_conn(ctx, ctx.engine.table("conn"))
     # kept as a table, so that the engine knows it is small and joins the stored flows against it (over a view
     # of the files it built the join's hash table from the stored flows instead)
-    touched = ctx.cached("touched_hosts", lambda: conn.filter(conn.ts >= ctx.since).select("src_ip").distinct())
+    touched = ctx.cached("touched_hosts", lambda: hosts_since(ctx, conn))
     stored = state.read(ctx.engine, before=cut)
     every = window if stored is None else stored.union(window)
     return window, every.semi_join(touched, "src_ip")

@@ -118,7 +118,8 @@ class Accounts:
     @classmethod
     def for_workspace(cls, ws: Any, audit: ActionStore | None = None) -> Accounts:
         accounts = cls(ws.state_url, audit or ActionStore.for_workspace(ws))
-        accounts.ensure_tenants([(t.name, t.display_name) for t in ws.config.tenants] + [(ws.tenant, None)])
+        display = {t.name: t.display_name for t in ws.config.tenants}
+        accounts.ensure_tenants([(n, display.get(n)) for n in ws.config.tenant_names()])
         return accounts
 
     @contextmanager
